@@ -1,0 +1,10 @@
+import { describe } from "vitest";
+import { busContract } from "./bus-contract.js";
+import { createMemoryBus } from "./memory-bus.js";
+import { createNatsBus } from "./nats-bus.js";
+
+describe("in-process bus", () => busContract(() => Promise.resolve(createMemoryBus())));
+
+// The NATS leg needs a server: CI (.ci/run) always provides NATS_URL.
+const natsUrl = process.env.NATS_URL;
+describe.skipIf(!natsUrl)("NATS bus", () => busContract(() => createNatsBus({ url: natsUrl!, name: "bus-contract" })));

@@ -1,0 +1,130 @@
+import {
+  connect,
+  ErrorCode,
+  headers as natsHeaders,
+  type MsgHdrs,
+  type Msg,
+  type NatsConnection,
+  type NatsError,
+  type Subscription,
+} from "nats";
+import {
+  BusClosedError,
+  BusTimeoutError,
+  NoRespondersError,
+  type Bus,
+  type BusHeaders,
+  type BusMessage,
+  type BusSubscription,
+} from "./bus.js";
+
+export interface NatsBusOptions {
+  url: string;
+  /** Shown in the NATS server's connection list. */
+  name: string;
+  /** Called on disconnects and reconnects, for logs and metrics. */
+  onStatus?: (event: { type: string; data?: unknown }) => void;
+}
+
+const toNatsHeaders = (h: BusHeaders | undefined): MsgHdrs | undefined => {
+  if (!h || Object.keys(h).length === 0) return undefined;
+  const out = natsHeaders();
+  for (const [k, v] of Object.entries(h)) out.set(k, v);
+  return out;
+};
+
+const fromNatsHeaders = (h: MsgHdrs | undefined): BusHeaders => {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  for (const k of h.keys()) out[k.toLowerCase()] = h.get(k);
+  return out;
+};
+
+const toMessage = (m: Msg): BusMessage => ({
+  subject: m.subject,
+  data: m.data,
+  headers: fromNatsHeaders(m.headers),
+  respond: (data, headers) => (m.reply ? m.respond(data, { headers: toNatsHeaders(headers) }) : false),
+});
+
+const isNatsError = (e: unknown): e is NatsError => e instanceof Error && "code" in e;
+
+/**
+ * The bus on a real NATS server. Reconnects forever (NATS client default behaviour with
+ * `maxReconnectAttempts: -1`); subscriptions survive reconnects.
+ */
+export async function createNatsBus(opts: NatsBusOptions): Promise<Bus> {
+  const nc: NatsConnection = await connect({
+    servers: opts.url,
+    name: opts.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    pingInterval: 10_000,
+  });
+  const subs = new Set<Subscription>();
+  if (opts.onStatus) {
+    const onStatus = opts.onStatus;
+    void (async () => {
+      for await (const s of nc.status()) onStatus({ type: s.type, data: s.data });
+    })();
+  }
+
+  return {
+    kind: "nats",
+    publish(subject, data, headers) {
+      if (nc.isClosed()) throw new BusClosedError("NATS connection is closed");
+      nc.publish(subject, data, { headers: toNatsHeaders(headers) });
+    },
+    async subscribe(subject, subOpts = {}) {
+      if (nc.isClosed()) throw new BusClosedError("NATS connection is closed");
+      const sub = nc.subscribe(subject, { queue: subOpts.queue });
+      subs.add(sub);
+      const release = (): void => {
+        subOpts.signal?.removeEventListener("abort", release);
+        if (subs.delete(sub) && !sub.isClosed()) sub.unsubscribe();
+      };
+      void sub.closed.finally(release);
+      if (subOpts.signal?.aborted) release();
+      else subOpts.signal?.addEventListener("abort", release, { once: true });
+      // The server has the subscription once a round trip after it completes.
+      await nc.flush();
+      const subscription: BusSubscription = {
+        subject,
+        unsubscribe: release,
+        async *[Symbol.asyncIterator]() {
+          try {
+            for await (const m of sub) yield toMessage(m);
+          } finally {
+            release();
+          }
+        },
+      };
+      return subscription;
+    },
+    async request(subject, data, reqOpts) {
+      if (nc.isClosed()) throw new BusClosedError("NATS connection is closed");
+      reqOpts.signal?.throwIfAborted();
+      try {
+        const m = await nc.request(subject, data, { timeout: reqOpts.timeoutMs, headers: toNatsHeaders(reqOpts.headers) });
+        return toMessage(m);
+      } catch (e) {
+        if (isNatsError(e) && e.code === ErrorCode.NoResponders) throw new NoRespondersError(subject, { cause: e });
+        if (isNatsError(e) && e.code === ErrorCode.Timeout) throw new BusTimeoutError(subject, { cause: e });
+        throw e;
+      }
+    },
+    flush: () => nc.flush(),
+    async ping() {
+      if (nc.isClosed()) throw new BusClosedError("NATS connection is closed");
+      await Promise.race([
+        nc.rtt(),
+        new Promise((_, reject) => setTimeout(() => reject(new BusTimeoutError("PING")), 2000).unref()),
+      ]);
+    },
+    subscriptionCount: () => subs.size,
+    async close() {
+      if (nc.isClosed()) return;
+      await nc.drain();
+    },
+  };
+}

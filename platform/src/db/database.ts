@@ -1,0 +1,64 @@
+import pg from "pg";
+import type { Logger } from "pino";
+
+/** Connection settings for one service's pool. */
+export interface DatabaseOptions {
+  url: string;
+  /**
+   * Schema to work in (search_path). Tests give each stack its own schema of one real
+   * PostgreSQL database, so they never see each other's rows.
+   */
+  schema?: string;
+  /** Pool size; 1 for the embedded PGlite, which is a single session. */
+  max?: number;
+  logger?: Logger;
+  /** Counts pool errors (metrics). */
+  onError?: (err: Error) => void;
+  applicationName?: string;
+}
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+/** Schema names tests and operators may use; guards the search_path option against injection. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+// timestamptz and json come back as Date and parsed objects (pg defaults); bigint counts as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/**
+ * A pg pool. No per-vehicle or per-request connections: everything shares this pool.
+ * An idle client's error (server restart) is logged and counted, never crashes the process.
+ */
+export function createPool(opts: DatabaseOptions): Pool {
+  if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) throw new Error(`invalid schema name "${opts.schema}"`);
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.max ?? 10,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    application_name: opts.applicationName,
+    options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+  });
+  pool.on("error", (err) => {
+    opts.logger?.error({ err }, "database pool error");
+    opts.onError?.(err);
+  });
+  return pool;
+}
+
+/** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * What every service stands on and no service owns (ARCHITECTURE §2): config parsing,
+ * logging, metrics, the database pool and migrations, the bus, health checks, and the
+ * identities and secrets helpers shared by the fleet and the services.
+ */
+export * from "./config.js";
+export * from "./logger.js";
+export * from "./metrics.js";
+export * from "./request-id.js";
+export * from "./async-queue.js";
+export * from "./health.js";
+export * from "./passwords.js";
+export * from "./fleet-identity.js";
+export * from "./vehicle-token.js";
+export * from "./bus/index.js";
+export * from "./db/database.js";
+export * from "./db/migrate.js";
+export * from "./db/embedded.js";
+export * from "./db/seed.js";
+export * from "./infrastructure.js";

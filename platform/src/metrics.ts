@@ -1,0 +1,17 @@
+import { collectDefaultMetrics, Registry } from "prom-client";
+
+export { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * A fresh registry with the process defaults. Each service owns one, so the all-in-one
+ * process still exposes each service's metrics on that service's own `/metrics`.
+ */
+export function createMetricsRegistry(labels: Record<string, string> = {}): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels(labels);
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Buckets for command durations (submit to terminal), 50 ms to 2 min. */
+export const COMMAND_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120];

@@ -1,0 +1,54 @@
+import { CommandStatus, FailurePhase } from "./gen/sovd/v1/command_pb.js";
+
+/** Command status as stored in `commands.status` (ARCHITECTURE §8). */
+export type StoredStatus = "pending" | "queued" | "in_progress" | "completed" | "failed" | "cancelled";
+
+/** Statuses a command never leaves (ARCHITECTURE §7, "terminal is terminal"). */
+export const TERMINAL_STATUSES: readonly StoredStatus[] = ["completed", "failed", "cancelled"];
+
+/** Statuses from which a command may still end; a sweep fails them after `deadline_at`. */
+export const OPEN_STATUSES: readonly StoredStatus[] = ["pending", "queued", "in_progress"];
+
+export const isTerminal = (status: StoredStatus): boolean => TERMINAL_STATUSES.includes(status);
+
+const toProto: Record<StoredStatus, CommandStatus> = {
+  pending: CommandStatus.PENDING,
+  queued: CommandStatus.QUEUED,
+  in_progress: CommandStatus.IN_PROGRESS,
+  completed: CommandStatus.COMPLETED,
+  failed: CommandStatus.FAILED,
+  cancelled: CommandStatus.CANCELLED,
+};
+
+export const statusToProto = (status: StoredStatus): CommandStatus => toProto[status];
+
+/** The stored form of a proto status; undefined for UNSPECIFIED. */
+export function statusFromProto(status: CommandStatus): StoredStatus | undefined {
+  for (const [stored, proto] of Object.entries(toProto)) {
+    if (proto === status) return stored as StoredStatus;
+  }
+  return undefined;
+}
+
+/** Failure phase as stored in `commands.failure_phase`. */
+export type StoredFailurePhase = "dispatch" | "delivery" | "response";
+
+const phaseToProto: Record<StoredFailurePhase, FailurePhase> = {
+  dispatch: FailurePhase.DISPATCH,
+  delivery: FailurePhase.DELIVERY,
+  response: FailurePhase.RESPONSE,
+};
+
+export const failurePhaseToProto = (phase: StoredFailurePhase | null | undefined): FailurePhase =>
+  phase ? phaseToProto[phase] : FailurePhase.UNSPECIFIED;
+
+/**
+ * The error messages a failed command carries. Exact strings: clients and acceptance checks
+ * match on them (ARCHITECTURE §3, §7).
+ */
+export const ErrorMessages = {
+  unreachable: "Vehicle unreachable",
+  timeout: "Vehicle connection timeout",
+  malformed: "Invalid response format from vehicle",
+  cancelled: "Cancelled by user",
+} as const;

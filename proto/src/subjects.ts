@@ -1,0 +1,25 @@
+/**
+ * NATS subject names (ARCHITECTURE §5). The only place they are spelled out, so gateway,
+ * connector and tests can never disagree on them.
+ */
+
+/** Dispatch request/reply to whichever connector holds the vehicle's session. */
+export const executeSubject = (vehicleId: string): string => `sovd.v1.vehicle.${vehicleId}.execute`;
+
+/** Gateway -> connector: stop a running command. */
+export const cancelSubject = (vehicleId: string): string => `sovd.v1.vehicle.${vehicleId}.cancel`;
+
+/** Connector -> gateways: every event of one command. */
+export const commandEventsSubject = (commandId: string): string => `sovd.v1.command.${commandId}.events`;
+
+/** Connector -> gateways: a vehicle came online or went offline. */
+export const presenceSubject = (vehicleId: string): string => `sovd.v1.vehicle.${vehicleId}.presence`;
+
+/** Every vehicle's presence, for WatchVehicles. */
+export const allPresenceSubject = "sovd.v1.vehicle.*.presence";
+
+/** Connector -> connectors: a newer session of this vehicle exists; older ones close. */
+export const sessionSubject = (vehicleId: string): string => `sovd.v1.vehicle.${vehicleId}.session`;
+
+/** The header that carries the request id across the bus (ARCHITECTURE §5, §9). */
+export const REQUEST_ID_HEADER = "x-request-id";
