@@ -18,3 +18,5 @@ export * from "./db/migrate.js";
 export * from "./db/embedded.js";
 export * from "./db/seed.js";
 export * from "./infrastructure.js";
+export * from "./db/audit.js";
+export * from "./commands/index.js";

@@ -1,0 +1,64 @@
+import { errors, jwtVerify, SignJWT } from "jose";
+import type { Principal, RoleName } from "./principal.js";
+
+/** Issuer and audience of access tokens: a token for another service is not accepted here. */
+export const ACCESS_TOKEN_ISSUER = "sovd-gateway";
+export const ACCESS_TOKEN_AUDIENCE = "sovd-api";
+
+const ROLES: readonly RoleName[] = ["viewer", "engineer", "admin"];
+
+/** Why an access token was refused; the RPC edge maps every kind to `unauthenticated`. */
+export class InvalidTokenError extends Error {
+  override readonly name = "InvalidTokenError";
+  constructor(
+    readonly reason: "missing" | "expired" | "invalid",
+    options?: ErrorOptions,
+  ) {
+    super(reason === "expired" ? "access token expired" : reason === "missing" ? "access token missing" : "access token invalid", options);
+  }
+}
+
+export interface AccessTokens {
+  /** Signs a 15-minute (configurable) HS256 JWT for the user. */
+  issue(p: Principal): Promise<{ token: string; expiresAt: Date }>;
+  /** The principal of a valid token; InvalidTokenError otherwise (expired, tampered, alg none, wrong audience). */
+  verify(token: string): Promise<Principal>;
+}
+
+export function createAccessTokens(opts: { secret: string; ttlSeconds: number; now?: () => Date }): AccessTokens {
+  const key = new TextEncoder().encode(opts.secret);
+  const now = opts.now ?? (() => new Date());
+  return {
+    async issue(p) {
+      const issuedAt = Math.floor(now().getTime() / 1000);
+      const exp = issuedAt + opts.ttlSeconds;
+      const token = await new SignJWT({ username: p.username, role: p.role })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setSubject(p.userId)
+        .setIssuer(ACCESS_TOKEN_ISSUER)
+        .setAudience(ACCESS_TOKEN_AUDIENCE)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(exp)
+        .sign(key);
+      return { token, expiresAt: new Date(exp * 1000) };
+    },
+    async verify(token) {
+      if (!token) throw new InvalidTokenError("missing");
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ["HS256"],
+          issuer: ACCESS_TOKEN_ISSUER,
+          audience: ACCESS_TOKEN_AUDIENCE,
+          currentDate: now(),
+        });
+        const role = payload.role as RoleName;
+        if (!payload.sub || typeof payload.username !== "string" || !ROLES.includes(role)) throw new InvalidTokenError("invalid");
+        return { userId: payload.sub, username: payload.username, role };
+      } catch (err) {
+        if (err instanceof InvalidTokenError) throw err;
+        if (err instanceof errors.JWTExpired) throw new InvalidTokenError("expired", { cause: err });
+        throw new InvalidTokenError("invalid", { cause: err });
+      }
+    },
+  };
+}
