@@ -20,3 +20,4 @@ export * from "./db/seed.js";
 export * from "./infrastructure.js";
 export * from "./db/audit.js";
 export * from "./commands/index.js";
+export * from "./vehicle-link.js";
