@@ -21,3 +21,4 @@ export * from "./infrastructure.js";
 export * from "./db/audit.js";
 export * from "./commands/index.js";
 export * from "./vehicle-link.js";
+export * from "./command-timeouts.js";

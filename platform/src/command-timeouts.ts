@@ -1,0 +1,18 @@
+import { COMMAND_CATALOG } from "@sovd/proto";
+import { envInt, type Env } from "./config.js";
+
+/** Per command type timeouts in ms, keyed by command name. */
+export type CommandTimeouts = Readonly<Record<string, number>>;
+
+/**
+ * `COMMAND_TIMEOUT_<NAME>_MS` for every catalog command (name upper-cased, ARCHITECTURE §11),
+ * defaulting to the catalog's timeout. The gateway sets `deadline_at` from it and the
+ * connector arms its timer from `deadline_at`, so both read the same variables.
+ */
+export function loadCommandTimeouts(env: Env): CommandTimeouts {
+  const out: Record<string, number> = {};
+  for (const c of COMMAND_CATALOG) {
+    out[c.name] = envInt(env, `COMMAND_TIMEOUT_${c.name.toUpperCase()}_MS`, c.defaultTimeoutMs, { min: 1, max: 3_600_000 });
+  }
+  return Object.freeze(out);
+}
