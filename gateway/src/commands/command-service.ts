@@ -1,0 +1,322 @@
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  COMMAND_COLUMNS,
+  commandFromRow,
+  executionSeconds,
+  finishCommand,
+  getCommandRow,
+  insertAudit,
+  listResponseRows,
+  publishTerminalEvents,
+  responseFromRow,
+  withTransaction,
+  type Bus,
+  type CommandRow,
+  type CommandTimeouts,
+  type Logger,
+  type Pool,
+} from "@sovd/platform";
+import type {
+  CommandService} from "@sovd/proto";
+import {
+  CancelDispatchSchema,
+  COMMAND_CATALOG,
+  CommandStatus,
+  ErrorMessages,
+  ParamType,
+  REQUEST_ID_HEADER,
+  cancelSubject,
+  findCommand,
+  isTerminal,
+  normalizeParams,
+  statusFromProto,
+} from "@sovd/proto";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { canSeeCommand, requirePrincipal, type Principal } from "../auth/principal.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ShuttingDownError } from "../errors.js";
+import type { GatewayMetrics } from "../metrics.js";
+import { decodePageToken, encodePageToken, isUuid, pageSize } from "../paging.js";
+import { clientInfoKey } from "../request-context.js";
+import { streamOriginKey, streamUrl } from "../stream-origin.js";
+import type { Dispatcher } from "./dispatcher.js";
+import { watchCommandEvents } from "./watch.js";
+
+/** Bounds of the per-request durations of SubmitCommand. */
+export interface CommandLimits {
+  /** Largest `timeout` a request may ask for (MAX_TIMEOUT_MS, 10 min). */
+  readonly maxTimeoutMs: number;
+  /** Largest `queue_ttl` (MAX_QUEUE_TTL_MS, 24 h). */
+  readonly maxQueueTtlMs: number;
+}
+
+export interface CommandServiceDeps {
+  readonly pool: Pool;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly dispatcher: Dispatcher;
+  readonly timeouts: CommandTimeouts;
+  readonly limits: CommandLimits;
+  /** Aborted when the gateway shuts down: watch streams end with `unavailable`, submissions are refused. */
+  readonly shutdownSignal: AbortSignal;
+}
+
+const MIN_DURATION_MS = 1000;
+const MAX_IDEMPOTENCY_KEY = 128;
+const MAX_NAME = 64;
+const TERMINAL_PROTO = new Set([CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED]);
+
+/** A protobuf Duration in ms, within [1 s, max]; invalid_argument naming `field` otherwise. */
+function durationMs(d: Duration, field: string, maxMs: number): number {
+  const ms = Number(d.seconds) * 1000 + Math.floor(d.nanos / 1_000_000);
+  if (!Number.isFinite(ms) || ms < MIN_DURATION_MS || ms > maxMs) {
+    throw new InvalidArgumentError(field, `must be between ${MIN_DURATION_MS / 1000}s and ${maxMs / 1000}s`);
+  }
+  return ms;
+}
+
+/** The stored command if it exists and `principal` may see it; NotFoundError otherwise (ids reveal nothing, §9). */
+async function visibleCommand(pool: Pool, principal: Principal, commandId: string): Promise<CommandRow> {
+  if (!isUuid(commandId)) throw new NotFoundError("command");
+  const row = await getCommandRow(pool, commandId);
+  if (!row || !canSeeCommand(principal, row.user_id)) throw new NotFoundError("command");
+  return row;
+}
+
+const requireWriter = (principal: Principal): void => {
+  // The auth interceptor checks roles per method; this guards the handler if it is ever mounted without it.
+  if (principal.role === "viewer") throw new ConnectError("viewers cannot submit or cancel commands", Code.PermissionDenied);
+};
+
+/**
+ * CommandService (ARCHITECTURE §3, §4): the catalog, submit (validate, store + audit in one
+ * transaction, answer at once, dispatch in the background), history, watch (replay then
+ * live) and cancel. Visibility per canSeeCommand; what a caller may not see is not_found.
+ */
+export function createCommandService(deps: CommandServiceDeps): ServiceImpl<typeof CommandService> {
+  const { pool, bus, logger, metrics, dispatcher } = deps;
+
+  const commandTypes = COMMAND_CATALOG.map((c) => ({
+    name: c.name,
+    description: c.description,
+    changesVehicle: c.changesVehicle,
+    defaultTimeoutMs: deps.timeouts[c.name] ?? c.defaultTimeoutMs,
+    params: c.params.map((p) => ({
+      name: p.name,
+      description: p.description,
+      type: p.type === "integer" ? ParamType.INTEGER : ParamType.STRING,
+      required: p.required,
+      pattern: p.pattern ?? "",
+      allowedValues: [...(p.allowedValues ?? [])],
+      defaultValue: p.defaultValue === undefined ? "" : String(p.defaultValue),
+      min: p.min ?? 0,
+      max: p.max ?? 0,
+    })),
+  }));
+
+  async function existingByKey(userId: string, key: string): Promise<CommandRow | undefined> {
+    const { rows } = await pool.query<CommandRow>(
+      `SELECT ${COMMAND_COLUMNS} FROM commands WHERE user_id = $1 AND idempotency_key = $2`,
+      [userId, key],
+    );
+    return rows[0];
+  }
+
+  return {
+    listCommandTypes() {
+      return { commandTypes };
+    },
+
+    async submitCommand(req, ctx) {
+      const principal = requirePrincipal(ctx);
+      requireWriter(principal);
+      if (deps.shutdownSignal.aborted) throw new ShuttingDownError();
+      const client = ctx.values.get(clientInfoKey);
+      const origin = ctx.values.get(streamOriginKey);
+
+      if (req.vehicleId === "") throw new InvalidArgumentError("vehicle_id", "is required");
+      if (!isUuid(req.vehicleId)) throw new NotFoundError("vehicle");
+      if (req.commandName === "") throw new InvalidArgumentError("command_name", "is required");
+      const def = findCommand(req.commandName);
+      if (!def) {
+        throw new InvalidArgumentError(
+          "command_name",
+          `unknown command "${req.commandName.slice(0, MAX_NAME)}"; known: ${COMMAND_CATALOG.map((c) => c.name).join(", ")}`,
+        );
+      }
+      const params = normalizeParams(def, req.params as JsonObject | undefined);
+      const timeoutMs = req.timeout ? durationMs(req.timeout, "timeout", deps.limits.maxTimeoutMs) : (deps.timeouts[def.name] ?? def.defaultTimeoutMs);
+      const queueTtlMs = req.queueTtl ? durationMs(req.queueTtl, "queue_ttl", deps.limits.maxQueueTtlMs) : undefined;
+      const key = req.idempotencyKey;
+      if (key.length > MAX_IDEMPOTENCY_KEY) throw new InvalidArgumentError("idempotency_key", `must be at most ${MAX_IDEMPOTENCY_KEY} characters`);
+
+      const vehicle = await pool.query<{ connection_status: string }>("SELECT connection_status FROM vehicles WHERE vehicle_id = $1", [req.vehicleId]);
+      if (!vehicle.rows[0]) throw new NotFoundError("vehicle");
+      const reply = (row: CommandRow) => ({ command: commandFromRow(row), streamUrl: streamUrl(origin, row.command_id) });
+
+      if (key !== "") {
+        const first = await existingByKey(principal.userId, key);
+        if (first) return reply(first);
+      }
+      const queued = queueTtlMs !== undefined && vehicle.rows[0].connection_status !== "online";
+      const deadlineMs = queued ? queueTtlMs + timeoutMs : timeoutMs;
+
+      const row = await withTransaction(pool, async (tx) => {
+        const { rows } = await tx.query<CommandRow>(
+          `INSERT INTO commands (vehicle_id, user_id, command_name, command_params, status, timeout_ms, idempotency_key, correlation_id, deadline_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 millisecond')
+           ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING ${COMMAND_COLUMNS}`,
+          [
+            req.vehicleId,
+            principal.userId,
+            def.name,
+            JSON.stringify(params),
+            queued ? "queued" : "pending",
+            timeoutMs,
+            key === "" ? null : key,
+            client.requestId || null,
+            deadlineMs,
+          ],
+        );
+        const inserted = rows[0];
+        if (!inserted) return undefined; // the same key won a concurrent race: answer with that command
+        await insertAudit(tx, {
+          action: "command_submitted",
+          userId: principal.userId,
+          vehicleId: inserted.vehicle_id,
+          commandId: inserted.command_id,
+          details: { command_name: def.name, params, timeout_ms: timeoutMs, ...(queued ? { queued: true, queue_ttl_ms: queueTtlMs } : {}) },
+          ipAddress: client.ipAddress,
+          userAgent: client.userAgent,
+          requestId: client.requestId,
+        });
+        return inserted;
+      });
+      if (!row) {
+        const first = await existingByKey(principal.userId, key);
+        if (!first) throw new Error("idempotency conflict without a stored command");
+        return reply(first);
+      }
+
+      metrics.commandsSubmitted.inc({ command: def.name });
+      logger.info(
+        { requestId: client.requestId, commandId: row.command_id, vehicleId: row.vehicle_id, command: def.name, status: row.status },
+        "command submitted",
+      );
+      if (!queued) dispatcher.start(row, { queueTtlMs, client });
+      return reply(row);
+    },
+
+    async getCommand(req, ctx) {
+      const row = await visibleCommand(pool, requirePrincipal(ctx), req.commandId);
+      const responses = await listResponseRows(pool, row.command_id);
+      return { command: commandFromRow(row), responses: responses.map(responseFromRow) };
+    },
+
+    async listCommands(req, ctx) {
+      const principal = requirePrincipal(ctx);
+      const size = pageSize(req.pageSize, { default: 50, max: 200 });
+      const where: string[] = [];
+      const values: unknown[] = [];
+      const add = (sql: (n: string) => string, value: unknown): void => {
+        values.push(value);
+        where.push(sql(`$${values.length}`));
+      };
+      if (principal.role === "engineer") add((n) => `user_id = ${n}`, principal.userId);
+      if (req.vehicleId !== "") {
+        if (!isUuid(req.vehicleId)) throw new InvalidArgumentError("vehicle_id", "must be a UUID");
+        add((n) => `vehicle_id = ${n}`, req.vehicleId);
+      }
+      if (req.status !== CommandStatus.UNSPECIFIED) {
+        const status = statusFromProto(req.status);
+        if (!status) throw new InvalidArgumentError("status", "is not a command status");
+        add((n) => `status = ${n}`, status);
+      }
+      if (req.commandName !== "") {
+        if (req.commandName.length > MAX_NAME) throw new InvalidArgumentError("command_name", `must be at most ${MAX_NAME} characters`);
+        add((n) => `command_name = ${n}`, req.commandName);
+      }
+      if (req.submittedAfter) add((n) => `submitted_at > ${n}`, timestampDate(req.submittedAfter));
+      if (req.submittedBefore) add((n) => `submitted_at < ${n}`, timestampDate(req.submittedBefore));
+      const after = decodePageToken(req.pageToken, "commands", ["n", "s"]);
+      if (after) {
+        values.push(after[0], after[1]);
+        const [us, id] = [`$${values.length - 1}`, `$${values.length}`];
+        where.push(`(submitted_at, command_id) < (timestamptz 'epoch' + ${us}::bigint * interval '1 microsecond', ${id}::uuid)`);
+      }
+      values.push(size + 1);
+      const { rows } = await pool.query<CommandRow & { submitted_us: number }>(
+        `SELECT ${COMMAND_COLUMNS}, (extract(epoch FROM submitted_at) * 1000000)::bigint AS submitted_us
+           FROM commands ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+          ORDER BY submitted_at DESC, command_id DESC LIMIT $${values.length}`,
+        values,
+      );
+      const page = rows.slice(0, size);
+      const last = page[page.length - 1];
+      return {
+        commands: page.map(commandFromRow),
+        nextPageToken: rows.length > size && last ? encodePageToken("commands", [last.submitted_us, last.command_id]) : "",
+      };
+    },
+
+    async *watchCommand(req, ctx: HandlerContext) {
+      const principal = requirePrincipal(ctx);
+      if (!isUuid(req.commandId)) throw new NotFoundError("command");
+      const signal = AbortSignal.any([ctx.signal, deps.shutdownSignal]);
+      let ended = false;
+      const events = watchCommandEvents({ pool, bus, logger, active: metrics.watchStreamsActive }, req.commandId, {
+        afterSequence: req.afterSequence,
+        signal,
+        canSee: (row) => canSeeCommand(principal, row.user_id),
+        kind: "connect",
+      });
+      for await (const event of events) {
+        if (event.event.case === "status" && TERMINAL_PROTO.has(event.event.value.status)) ended = true;
+        yield event;
+      }
+      if (!ended && deps.shutdownSignal.aborted) {
+        throw new ConnectError("gateway is shutting down; resume with after_sequence", Code.Unavailable);
+      }
+    },
+
+    async cancelCommand(req, ctx) {
+      const principal = requirePrincipal(ctx);
+      requireWriter(principal);
+      const client = ctx.values.get(clientInfoKey);
+      const row = await visibleCommand(pool, principal, req.commandId);
+      if (isTerminal(row.status)) throw new FailedPreconditionError(`command already ${row.status}`);
+      const cancelled = await finishCommand(pool, {
+        commandId: row.command_id,
+        status: "cancelled",
+        errorMessage: ErrorMessages.cancelled,
+        audit: {
+          action: "command_cancelled",
+          userId: principal.userId,
+          ipAddress: client.ipAddress,
+          userAgent: client.userAgent,
+          details: { cancelled_by: principal.username },
+        },
+        requestId: client.requestId,
+      });
+      if (!cancelled) {
+        const now = await getCommandRow(pool, row.command_id);
+        throw new FailedPreconditionError(`command already ${now?.status ?? "finished"}`);
+      }
+      dispatcher.stop(row.command_id);
+      publishTerminalEvents(bus, cancelled);
+      bus.publish(
+        cancelSubject(row.vehicle_id),
+        toBinary(CancelDispatchSchema, create(CancelDispatchSchema, { commandId: row.command_id, vehicleId: row.vehicle_id })),
+        { [REQUEST_ID_HEADER]: client.requestId },
+      );
+      metrics.commandsExecuted.inc({ command: row.command_name, status: "cancelled" });
+      metrics.commandDuration.observe({ command: row.command_name }, executionSeconds(cancelled));
+      logger.info({ requestId: client.requestId, commandId: row.command_id, correlationId: row.correlation_id }, "command cancelled");
+      return { command: commandFromRow(cancelled) };
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import { create, fromBinary } from "@bufbuild/protobuf";
+import {
+  getCommandRow,
+  listResponseRows,
+  responseFromRow,
+  statusEventFromRow,
+  type Bus,
+  type CommandRow,
+  type Gauge,
+  type Logger,
+  type Pool,
+} from "@sovd/platform";
+import {
+  CommandEventSchema,
+  CommandStatus,
+  commandEventsSubject,
+  failurePhaseToProto,
+  type CommandEvent,
+} from "@sovd/proto";
+import { NotFoundError } from "../errors.js";
+
+/**
+ * The one replay-then-live machinery (ARCHITECTURE §3 "Watch") behind WatchCommand and the
+ * WebSocket bridge, so both deliver the same events:
+ *
+ * 1. subscribe to `sovd.v1.command.{id}.events` FIRST (bus.subscribe resolves once the
+ *    server has the subscription), so nothing published from then on is missed;
+ * 2. replay from PostgreSQL: stored responses after `afterSequence`, then the current status
+ *    (for a failed command its error event first);
+ * 3. live events, dropping duplicates by sequence number and repeated status/error events;
+ *    a response that skips ahead re-reads the gap from the database; a terminal status
+ *    re-reads any responses still missing before it is delivered, then the stream ends.
+ *
+ * The subscription is released in `finally`, whichever way the stream ends.
+ */
+export interface WatchDeps {
+  readonly pool: Pool;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  /** `watch_streams_active`, labelled by `kind`. */
+  readonly active?: Gauge<"kind">;
+}
+
+export interface WatchOptions {
+  /** Only responses with a greater sequence number are delivered (resume). */
+  readonly afterSequence?: number;
+  /** Ends the stream (client gone, unsubscribe, shutdown). */
+  readonly signal?: AbortSignal;
+  /** Visibility check on the stored command; false answers NotFoundError like a missing command. */
+  readonly canSee: (row: CommandRow) => boolean;
+  /** Label of `watch_streams_active`: "connect" or "websocket". */
+  readonly kind: string;
+}
+
+const TERMINAL = new Set([CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED]);
+
+/** Order of statuses: a status event older than what was already delivered is stale. */
+const rank = (s: CommandStatus): number =>
+  TERMINAL.has(s) ? 2 : s === CommandStatus.IN_PROGRESS ? 1 : 0;
+
+/**
+ * Filters one command's event stream: what has been delivered decides what is a duplicate.
+ * Pure, so the dedupe rules are unit-tested without a bus or database.
+ */
+export class EventDeduper {
+  lastSequence: number;
+  private status: CommandStatus | undefined;
+  private errorSent = false;
+
+  constructor(afterSequence: number) {
+    this.lastSequence = afterSequence;
+  }
+
+  get terminal(): boolean {
+    return this.status !== undefined && TERMINAL.has(this.status);
+  }
+
+  /**
+   * "deliver": new and in order; "drop": already delivered or stale; "gap": a response that
+   * skips ahead (earlier ones must be read from the database first).
+   */
+  classify(event: CommandEvent): "deliver" | "drop" | "gap" {
+    if (this.terminal) return "drop";
+    switch (event.event.case) {
+      case "response": {
+        const seq = event.event.value.sequenceNumber;
+        if (seq <= this.lastSequence) return "drop";
+        return seq === this.lastSequence + 1 ? "deliver" : "gap";
+      }
+      case "status": {
+        const s = event.event.value.status;
+        if (this.status === undefined) return "deliver";
+        if (s === this.status || rank(s) < rank(this.status)) return "drop";
+        return "deliver";
+      }
+      case "error":
+        return this.errorSent ? "drop" : "deliver";
+      default:
+        return "drop";
+    }
+  }
+
+  /** Records that `event` was delivered. */
+  delivered(event: CommandEvent): void {
+    switch (event.event.case) {
+      case "response":
+        this.lastSequence = Math.max(this.lastSequence, event.event.value.sequenceNumber);
+        break;
+      case "status":
+        this.status = event.event.value.status;
+        break;
+      case "error":
+        this.errorSent = true;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** The events that describe a stored command's current state: error (when failed), then status. */
+export function stateEventsFromRow(row: CommandRow): CommandEvent[] {
+  const events: CommandEvent[] = [];
+  if (row.status === "failed") {
+    events.push(
+      create(CommandEventSchema, {
+        commandId: row.command_id,
+        event: { case: "error", value: { errorMessage: row.error_message ?? "", phase: failurePhaseToProto(row.failure_phase) } },
+      }),
+    );
+  }
+  events.push(statusEventFromRow(row));
+  return events;
+}
+
+/**
+ * Streams one command's events: replay, then live, until the command is terminal or
+ * `opts.signal` aborts. Throws NotFoundError when the command does not exist or is not
+ * visible to the caller.
+ */
+export async function* watchCommandEvents(deps: WatchDeps, commandId: string, opts: WatchOptions): AsyncGenerator<CommandEvent> {
+  const subscription = await deps.bus.subscribe(commandEventsSubject(commandId), { signal: opts.signal });
+  const gauge = deps.active?.labels(opts.kind);
+  gauge?.inc();
+  try {
+    const row = await getCommandRow(deps.pool, commandId);
+    if (!row || !opts.canSee(row)) throw new NotFoundError("command");
+    const dedupe = new EventDeduper(opts.afterSequence ?? 0);
+
+    /** Stored responses after what was delivered so far. */
+    async function* fromDatabase(): AsyncGenerator<CommandEvent> {
+      for (const r of await listResponseRows(deps.pool, commandId, dedupe.lastSequence)) {
+        const event = create(CommandEventSchema, { commandId, event: { case: "response", value: responseFromRow(r) } });
+        dedupe.delivered(event);
+        yield event;
+      }
+    }
+
+    yield* fromDatabase();
+    for (const event of stateEventsFromRow(row)) {
+      dedupe.delivered(event);
+      yield event;
+    }
+    if (dedupe.terminal) return;
+
+    for await (const message of subscription) {
+      let event: CommandEvent;
+      try {
+        event = fromBinary(CommandEventSchema, message.data);
+      } catch (err) {
+        deps.logger.warn({ err, commandId }, "undecodable command event dropped");
+        continue;
+      }
+      if (event.commandId !== commandId) continue;
+      const verdict = dedupe.classify(event);
+      if (verdict === "drop") continue;
+      if (verdict === "gap") {
+        // A live event was missed (e.g. a slow consumer): the database has it (persist first, then publish).
+        yield* fromDatabase();
+        if (dedupe.classify(event) !== "deliver") {
+          if (dedupe.classify(event) === "gap") deps.logger.warn({ commandId, sequence: dedupe.lastSequence }, "response missing from the database");
+          else continue;
+        }
+      }
+      if (event.event.case === "status" && TERMINAL.has(event.event.value.status)) {
+        // Responses stored before the terminal status but not (yet) seen live.
+        yield* fromDatabase();
+      }
+      dedupe.delivered(event);
+      yield event;
+      if (dedupe.terminal) return;
+    }
+  } finally {
+    subscription.unsubscribe();
+    gauge?.dec();
+  }
+}

@@ -1,0 +1,22 @@
+import { createContextKey } from "@connectrpc/connect";
+
+/**
+ * The public origin of this gateway as the caller reached it (`ws://host:port`, or `wss://`
+ * behind TLS / `x-forwarded-proto: https`). SubmitCommand builds `stream_url` from it, so an
+ * existing WebSocket client connects back to the address it already used.
+ */
+export const streamOriginKey = createContextKey<string>("ws://localhost", { description: "WebSocket origin of this gateway" });
+
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/**
+ * The WebSocket origin from a request's Host (or HTTP/2 `:authority`) and protocol. A host
+ * that is not a plain host[:port] is replaced by localhost: a header never injects into a URL.
+ */
+export function streamOriginFrom(host: string | undefined, secure: boolean): string {
+  const safeHost = host && HOST.test(host) ? host : "localhost";
+  return `${secure ? "wss" : "ws"}://${safeHost}`;
+}
+
+/** `stream_url` of a command: the WebSocket bridge address (ARCHITECTURE §10). */
+export const streamUrl = (origin: string, commandId: string): string => `${origin}/ws/responses/${commandId}`;
