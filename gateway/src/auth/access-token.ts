@@ -7,17 +7,26 @@ export const ACCESS_TOKEN_AUDIENCE = "sovd-api";
 
 const ROLES: readonly RoleName[] = ["viewer", "engineer", "admin"];
 
+// Fixed texts: they reach clients, so they never carry the token or why a signature failed.
+const MESSAGES = {
+  missing: "access token missing",
+  expired: "access token expired",
+  invalid: "access token invalid",
+  inactive: "user is not active",
+} as const;
+
 /** Why an access token was refused; the RPC edge maps every kind to `unauthenticated`. */
 export class InvalidTokenError extends Error {
   override readonly name = "InvalidTokenError";
   constructor(
-    readonly reason: "missing" | "expired" | "invalid",
+    readonly reason: "missing" | "expired" | "invalid" | "inactive",
     options?: ErrorOptions,
   ) {
-    super(reason === "expired" ? "access token expired" : reason === "missing" ? "access token missing" : "access token invalid", options);
+    super(MESSAGES[reason], options);
   }
 }
 
+/** Issues and checks the gateway's access tokens (ARCHITECTURE §9: JWT via jose, 15 minutes). */
 export interface AccessTokens {
   /** Signs a 15-minute (configurable) HS256 JWT for the user. */
   issue(p: Principal): Promise<{ token: string; expiresAt: Date }>;
@@ -25,6 +34,7 @@ export interface AccessTokens {
   verify(token: string): Promise<Principal>;
 }
 
+/** HS256 with a fixed issuer and audience; verification pins the algorithm, so `alg: none` never passes. */
 export function createAccessTokens(opts: { secret: string; ttlSeconds: number; now?: () => Date }): AccessTokens {
   const key = new TextEncoder().encode(opts.secret);
   const now = opts.now ?? (() => new Date());

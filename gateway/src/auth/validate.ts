@@ -1,0 +1,64 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * Bounds for hostile input (issue 4): every request field is checked before it reaches SQL,
+ * a hash function or a log line. Each failure is `invalid_argument` naming the field, and
+ * never echoes the value (it may be a secret, or megabytes).
+ */
+
+/** Longest username accepted (the `users.username` CHECK allows 64). */
+export const MAX_USERNAME_LENGTH = 64;
+/** Longest password accepted: scrypt of a megabyte is a cheap denial of service. */
+export const MAX_PASSWORD_LENGTH = 256;
+/** Longest access token (JWT) accepted in an `authorization` header or `?token=`. */
+export const MAX_ACCESS_TOKEN_LENGTH = 4096;
+/** Opaque tokens this gateway mints (refresh tokens, stream tickets): base64url of 32 bytes. */
+export const OPAQUE_TOKEN = /^[A-Za-z0-9_-]{32,128}$/;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The `invalid_argument` error of ARCHITECTURE §4, with the offending field named. */
+export function invalidArgument(field: string, problem: string): ConnectError {
+  return new ConnectError(`${field}: ${problem}`, Code.InvalidArgument);
+}
+
+/** True for a canonical UUID (what every id column of §8 holds). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** A required id field: a UUID, lower-cased; `invalid_argument` otherwise. */
+export function requireUuid(field: string, value: string): string {
+  if (value === "") throw invalidArgument(field, "is required");
+  if (!isUuid(value)) throw invalidArgument(field, "must be a UUID");
+  return value.toLowerCase();
+}
+
+/** An optional id filter: undefined when empty, a UUID otherwise. */
+export function optionalUuid(field: string, value: string): string | undefined {
+  return value === "" ? undefined : requireUuid(field, value);
+}
+
+/** A required string of bounded length (counted in characters). */
+export function requireString(field: string, value: string, maxLength: number): string {
+  if (value === "") throw invalidArgument(field, "is required");
+  if (value.length > maxLength) throw invalidArgument(field, `must be at most ${maxLength} characters`);
+  return value;
+}
+
+/** A refresh token or stream ticket as this gateway mints them; anything else is refused unread. */
+export function requireOpaqueToken(field: string, value: string): string {
+  if (value === "") throw invalidArgument(field, "is required");
+  if (!OPAQUE_TOKEN.test(value)) throw invalidArgument(field, "is malformed");
+  return value;
+}
+
+/**
+ * The page size of a list call: `fallback` when 0 (proto3 default), capped at `max`
+ * (AIP-158: larger requests are coerced, not refused).
+ */
+export function pageSize(value: number, opts: { fallback: number; max: number }): number {
+  if (!Number.isInteger(value) || value < 0) throw invalidArgument("page_size", "must not be negative");
+  if (value === 0) return opts.fallback;
+  return Math.min(value, opts.max);
+}
