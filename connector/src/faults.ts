@@ -1,0 +1,80 @@
+import type { FaultRates } from "./config.js";
+
+/** The faults injected into one command, decided once when it is dispatched (ARCHITECTURE §7). */
+export interface FaultDecision {
+  /** Swallow the vehicle's answer, so the real deadline fires. */
+  readonly timeout: boolean;
+  /** Reject the dispatch as unreachable, so the gateway's real unreachable path runs. */
+  readonly unreachable: boolean;
+  /** Corrupt the first chunk's bytes before validation, so the real validation fails. */
+  readonly malformed: boolean;
+}
+
+/** Draws fault decisions from one seeded RNG. */
+export interface FaultInjector {
+  readonly rates: FaultRates;
+  /** Three draws per call, always, so a seed gives the same sequence of decisions. */
+  draw(): FaultDecision;
+}
+
+/** No fault at all, for commands that are not drawn (rates 0). */
+export const NO_FAULTS: FaultDecision = Object.freeze({ timeout: false, unreachable: false, malformed: false });
+
+/**
+ * mulberry32: a tiny, well-known 32-bit PRNG with good enough statistics for fault
+ * injection, and fully determined by its seed (FAULT_SEED makes runs repeatable).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One injector per connector process: one RNG, so the seed alone decides every draw. */
+export function createFaultInjector(rates: FaultRates, seed: number): FaultInjector {
+  const next = mulberry32(seed);
+  return {
+    rates,
+    draw() {
+      const timeout = next() < rates.timeout;
+      const unreachable = next() < rates.unreachable;
+      const malformed = next() < rates.malformed;
+      return { timeout, unreachable, malformed };
+    },
+  };
+}
+
+/**
+ * The bytes an injected malformed fault sends to validation: half the payload followed by
+ * bytes that are never valid UTF-8, so the real validation path is guaranteed to reject it.
+ */
+export function corruptPayload(bytes: Uint8Array): Uint8Array {
+  const half = bytes.subarray(0, Math.floor(bytes.byteLength / 2));
+  const out = new Uint8Array(half.byteLength + 2);
+  out.set(half);
+  out.set([0xff, 0xfe], half.byteLength);
+  return out;
+}
+
+/**
+ * Remembers the decision of recent commands, so a dispatch the gateway retries meets the
+ * same faults ("decided once per command"). Bounded: the oldest decisions are forgotten.
+ */
+export class FaultMemory {
+  private readonly decisions = new Map<string, FaultDecision>();
+  constructor(private readonly capacity = 10_000) {}
+
+  decide(commandId: string, draw: () => FaultDecision): FaultDecision {
+    const known = this.decisions.get(commandId);
+    if (known) return known;
+    const decision = draw();
+    this.decisions.set(commandId, decision);
+    if (this.decisions.size > this.capacity) this.decisions.delete(this.decisions.keys().next().value!);
+    return decision;
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * The connector (ARCHITECTURE §2): holds vehicle sessions over gRPC and runs the command
+ * lifecycle. `startConnector` is the one door main.ts, `npm start` and tests use.
+ */
+export { startConnector, type Connector, type ConnectorDeps } from "./connector.js";
+export {
+  loadConnectorConfig,
+  loadConnectorProcessConfig,
+  seedFromText,
+  type ConnectorConfig,
+  type ConnectorProcessConfig,
+  type FaultRates,
+} from "./config.js";
+export { createFaultInjector, corruptPayload, mulberry32, type FaultDecision, type FaultInjector } from "./faults.js";
+export { sweepExpiredCommands, type SweptCommand } from "./commands/sweeper.js";
+export { LinkError, grpcStatusOf, type LinkErrorCode } from "./vehicle-link/link-error.js";

@@ -1,0 +1,320 @@
+import { randomUUID } from "node:crypto";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { REQUEST_ID_HEADER, type Bus, type BusMessage, type BusSubscription, type Logger, type Pool } from "@sovd/platform";
+import {
+  CancelDispatchSchema,
+  ConnectorMessageSchema,
+  DispatchReplySchema,
+  DispatchRequestSchema,
+  SessionClaimSchema,
+  cancelSubject,
+  executeSubject,
+  sessionSubject,
+  type ConnectorMessage,
+} from "@sovd/proto";
+import type { CommandEngine } from "../commands/command-engine.js";
+import type { ConnectorMetrics } from "../metrics.js";
+import { LinkError } from "../vehicle-link/link-error.js";
+import type { VehicleLink } from "../vehicle-link/server.js";
+import { authenticateVehicle } from "./authenticate.js";
+import { validateHello } from "./hello.js";
+import { publishPresence } from "./presence.js";
+import type { VehicleSession } from "./session.js";
+import { currentSessionId, markOffline, markOnline, recordSightings, type Sighting } from "./vehicle-rows.js";
+
+/** Holds the vehicle sessions of one connector; see createSessionManager. */
+export interface SessionManager {
+  /** Runs one vehicle stream from authentication to disconnect (the link server's onLink). */
+  handle(link: VehicleLink): Promise<void>;
+  count(): number;
+  /** Shutdown, step 1: stop answering dispatches (gateways then see no responders). */
+  stopDispatch(): void;
+  /** Shutdown, last step: close every stream and wait until each session is cleaned up. */
+  closeAll(): Promise<void>;
+  /** Stops at once, writing nothing: what a killed process leaves behind. */
+  abort(): Promise<void>;
+}
+
+interface LiveSession extends VehicleSession {
+  readonly link: VehicleLink;
+  readonly subscriptions: AbortController;
+  executeSub: BusSubscription | undefined;
+  open: boolean;
+}
+
+/** A stream being watched for idleness (before and after its hello). */
+interface Watched {
+  lastMessageAt: number;
+}
+
+/** Idle sessions are closed after this many heartbeat intervals without a message. */
+export const IDLE_INTERVALS = 3;
+
+/**
+ * Vehicle sessions (ARCHITECTURE §4, §13): authenticates each stream before reading it,
+ * takes the Hello, marks the vehicle online under a fresh session id, claims the vehicle on
+ * the bus so an older session anywhere closes, subscribes the vehicle's execute and cancel
+ * subjects, and undoes all of it on disconnect. One connector-wide timer flushes sightings
+ * (`last_seen_at`, batched) and closes idle streams: no per-vehicle timers.
+ */
+export function createSessionManager(deps: {
+  pool: Pool;
+  bus: Bus;
+  logger: Logger;
+  metrics: ConnectorMetrics;
+  commands: CommandEngine;
+  vehicleTokenSecret: string;
+  heartbeatIntervalMs: number;
+  connectorId: string;
+}): SessionManager {
+  const { pool, bus, metrics, commands } = deps;
+  const sessions = new Map<string, LiveSession>();
+  const watched = new Map<VehicleLink, Watched>();
+  const handlers = new Set<Promise<void>>();
+  let sightings = new Map<string, Sighting>();
+  let flushing: Promise<void> | undefined;
+  let aborted = false;
+
+  const busError = (logger: Logger, err: unknown, what: string): void => {
+    metrics.busErrors.inc();
+    logger.error({ err }, what);
+  };
+
+  const replace = (session: LiveSession, why: string): void => {
+    if (!session.open) return;
+    session.open = false;
+    metrics.sessionsReplaced.inc();
+    session.logger.info({ why }, "session replaced by a newer session of this vehicle");
+    session.link.close(new LinkError("aborted", "replaced by a newer session of this vehicle"));
+  };
+
+  const serve = (session: LiveSession, sub: BusSubscription, handler: (m: BusMessage) => Promise<void>): void => {
+    void (async () => {
+      try {
+        for await (const m of sub) {
+          await handler(m).catch((err: unknown) => {
+            metrics.databaseErrors.inc();
+            session.logger.error({ err, subject: m.subject }, "bus message handling failed");
+          });
+        }
+      } catch (err) {
+        busError(session.logger, err, "subscription failed");
+      }
+    })();
+  };
+
+  const onExecute = async (session: LiveSession, m: BusMessage): Promise<void> => {
+    let request;
+    try {
+      request = fromBinary(DispatchRequestSchema, m.data);
+    } catch (err) {
+      busError(session.logger, err, "undecodable dispatch request");
+      m.respond(toBinary(DispatchReplySchema, create(DispatchReplySchema, { accepted: false, reason: "undecodable request" })));
+      return;
+    }
+    const requestId = request.correlationId || m.headers[REQUEST_ID_HEADER] || undefined;
+    if (!session.open) return;
+    const outcome = await commands.dispatch(session, request, requestId).catch((err: unknown) => {
+      metrics.databaseErrors.inc();
+      session.logger.error({ err, commandId: request.commandId, requestId }, "dispatch failed");
+      return { reply: { accepted: false, reason: "internal error" }, start: undefined };
+    });
+    if (outcome.reply) {
+      m.respond(toBinary(DispatchReplySchema, create(DispatchReplySchema, outcome.reply)), requestId ? { [REQUEST_ID_HEADER]: requestId } : {});
+    }
+    outcome.start?.();
+  };
+
+  const onCancel = async (session: LiveSession, m: BusMessage): Promise<void> => {
+    try {
+      const cancel = fromBinary(CancelDispatchSchema, m.data);
+      commands.cancel(session, cancel.commandId);
+    } catch (err) {
+      busError(session.logger, err, "undecodable cancel");
+    }
+  };
+
+  const onClaim = async (session: LiveSession, m: BusMessage): Promise<void> => {
+    let claim;
+    try {
+      claim = fromBinary(SessionClaimSchema, m.data);
+    } catch (err) {
+      busError(session.logger, err, "undecodable session claim");
+      return;
+    }
+    if (claim.sessionId === session.sessionId || !session.open) return;
+    // The database decides which session is newest; two claims that cross settle the same way everywhere.
+    const owner = await currentSessionId(pool, session.vehicleId);
+    if (owner !== session.sessionId) replace(session, `claimed by ${claim.connectorId}`);
+  };
+
+  const open = async (link: VehicleLink, hello: ReturnType<typeof validateHello>): Promise<LiveSession> => {
+    const sessionId = randomUUID();
+    const subscriptions = new AbortController();
+    const session: LiveSession = {
+      sessionId,
+      vehicleId: hello.vehicleId,
+      logger: deps.logger.child({ vehicleId: hello.vehicleId, sessionId }),
+      link,
+      subscriptions,
+      executeSub: undefined,
+      open: true,
+      get isOpen() {
+        return this.open;
+      },
+      send: (message: ConnectorMessage) => link.send(message),
+    };
+    const { row, registered } = await markOnline(pool, hello, sessionId);
+    if (registered) session.logger.info({ vin: row.vin }, "new vehicle registered");
+    const older = sessions.get(hello.vehicleId);
+    sessions.set(hello.vehicleId, session);
+    metrics.connectionsActive.inc();
+    if (older) replace(older, "same connector");
+    const signal = subscriptions.signal;
+    session.executeSub = await bus.subscribe(executeSubject(hello.vehicleId), { signal });
+    serve(session, session.executeSub, (m) => onExecute(session, m));
+    serve(session, await bus.subscribe(cancelSubject(hello.vehicleId), { signal }), (m) => onCancel(session, m));
+    serve(session, await bus.subscribe(sessionSubject(hello.vehicleId), { signal }), (m) => onClaim(session, m));
+    const claim = create(SessionClaimSchema, { vehicleId: hello.vehicleId, sessionId, connectorId: deps.connectorId });
+    bus.publish(sessionSubject(hello.vehicleId), toBinary(SessionClaimSchema, claim));
+    publishPresence(bus, row);
+    link.send(
+      create(ConnectorMessageSchema, {
+        kind: { case: "welcome", value: { sessionId, heartbeatIntervalMs: deps.heartbeatIntervalMs } },
+      }),
+    );
+    session.logger.info({ peer: link.peer, softwareVersion: hello.softwareVersion }, "vehicle online");
+    void commands.deliverQueued(session).catch((err: unknown) => {
+      metrics.databaseErrors.inc();
+      session.logger.error({ err }, "could not deliver queued commands");
+    });
+    return session;
+  };
+
+  const close = async (session: LiveSession): Promise<void> => {
+    session.open = false;
+    if (sessions.get(session.vehicleId) === session) sessions.delete(session.vehicleId);
+    metrics.connectionsActive.dec();
+    session.subscriptions.abort();
+    if (sightings.get(session.vehicleId)?.sessionId === session.sessionId) sightings.delete(session.vehicleId);
+    if (aborted) return;
+    await commands.linkLost(session);
+    try {
+      const row = await markOffline(pool, session.vehicleId, session.sessionId);
+      if (row) {
+        try {
+          publishPresence(bus, row);
+        } catch (err) {
+          busError(session.logger, err, "could not publish presence");
+        }
+      }
+      session.logger.info({ offline: row !== undefined }, "vehicle session closed");
+    } catch (err) {
+      metrics.databaseErrors.inc();
+      session.logger.error({ err }, "could not mark the vehicle offline");
+    }
+  };
+
+  const run = async (link: VehicleLink): Promise<void> => {
+    const tokenVehicleId = await authenticateVehicle(link.metadata("authorization"), deps.vehicleTokenSecret);
+    const seen: Watched = { lastMessageAt: Date.now() };
+    watched.set(link, seen);
+    try {
+      const messages = link.messages[Symbol.asyncIterator]();
+      const first = await messages.next();
+      if (first.done) return;
+      seen.lastMessageAt = Date.now();
+      if (first.value.kind.case !== "hello") {
+        if (first.value.kind.case === "chunk") metrics.chunksDropped.inc({ reason: "before_hello" });
+        throw new LinkError("failed_precondition", "the first message on the stream must be a Hello");
+      }
+      const hello = validateHello(first.value.kind.value, tokenVehicleId);
+      if (aborted) throw new LinkError("unavailable", "connector is shutting down");
+      let session: LiveSession | undefined;
+      try {
+        session = await open(link, hello);
+        for (;;) {
+          const next = await messages.next();
+          if (next.done) return;
+          seen.lastMessageAt = Date.now();
+          sightings.set(session.vehicleId, { vehicleId: session.vehicleId, sessionId: session.sessionId, at: new Date(seen.lastMessageAt) });
+          const kind = next.value.kind;
+          switch (kind.case) {
+            case "hello":
+              throw new LinkError("failed_precondition", "Hello already received on this stream");
+            case "chunk":
+              commands.onChunk(session, kind.value);
+              break;
+            case "failure":
+              commands.onFailure(session, kind.value);
+              break;
+            case "heartbeat":
+              break;
+            default:
+              session.logger.debug("empty message from vehicle ignored");
+          }
+        }
+      } finally {
+        if (session) await close(session);
+      }
+    } finally {
+      watched.delete(link);
+    }
+  };
+
+  const flushSightings = async (): Promise<void> => {
+    if (flushing || sightings.size === 0 || aborted) return;
+    const batch = [...sightings.values()];
+    sightings = new Map();
+    flushing = recordSightings(pool, batch)
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        metrics.databaseErrors.inc();
+        deps.logger.error({ err, vehicles: batch.length }, "could not record last_seen_at");
+      })
+      .finally(() => {
+        flushing = undefined;
+      });
+    await flushing;
+  };
+
+  const housekeeping = setInterval(() => {
+    const idleBefore = Date.now() - IDLE_INTERVALS * deps.heartbeatIntervalMs;
+    for (const [link, w] of watched) {
+      if (w.lastMessageAt < idleBefore) {
+        deps.logger.warn({ peer: link.peer }, "vehicle stream idle; closing");
+        link.close(new LinkError("deadline_exceeded", `no message for ${IDLE_INTERVALS} heartbeat intervals`));
+      }
+    }
+    void flushSightings();
+  }, deps.heartbeatIntervalMs);
+  housekeeping.unref();
+
+  return {
+    handle(link) {
+      const done = run(link);
+      const tracked = done.catch(() => undefined);
+      handlers.add(tracked);
+      void tracked.finally(() => handlers.delete(tracked));
+      return done;
+    },
+    count: () => sessions.size,
+    stopDispatch() {
+      for (const s of sessions.values()) s.executeSub?.unsubscribe();
+    },
+    async closeAll() {
+      clearInterval(housekeeping);
+      for (const link of watched.keys()) link.close(new LinkError("unavailable", "connector is shutting down"));
+      await Promise.all([...handlers]);
+      await flushing;
+      await flushSightings();
+    },
+    async abort() {
+      aborted = true;
+      clearInterval(housekeeping);
+      for (const s of sessions.values()) s.subscriptions.abort();
+      for (const link of watched.keys()) link.close(new LinkError("unavailable", "connector stopped"));
+      await Promise.all([...handlers]);
+    },
+  };
+}
