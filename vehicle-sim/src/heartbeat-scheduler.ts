@@ -33,7 +33,9 @@ export function createHeartbeatScheduler(opts: { maxTickMs?: number } = {}): Hea
     const now = Date.now();
     for (const entry of entries) {
       if (entry.due > now) continue;
-      entry.due = now + entry.intervalMs;
+      // Keeps its rhythm (a tick may be late by up to one tick), without bursts after a stall.
+      entry.due += entry.intervalMs;
+      if (entry.due <= now) entry.due = now + entry.intervalMs;
       entry.send();
     }
   };
