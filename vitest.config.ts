@@ -23,6 +23,14 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: "web",
+          include: ["web/src/**/*.test.tsx"],
+          environment: "jsdom",
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
           environment: "node",

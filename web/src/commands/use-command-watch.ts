@@ -1,0 +1,93 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Command } from "@sovd/proto";
+import { useApi } from "../api/api-context.js";
+import { describeRpcError } from "../api/errors.js";
+import { backoffDelay, sleep } from "../lib/backoff.js";
+import { applyEvent, fromStored, initialWatchState, isTerminalStatus, lastSequence, type WatchState } from "./watch-state.js";
+
+/** Codes after which trying again cannot help, so the page says why instead of reconnecting. */
+const FINAL_CODES = new Set([Code.NotFound, Code.PermissionDenied, Code.Unauthenticated, Code.InvalidArgument]);
+
+/**
+ * Follows one command: its stored state and chunks (GetCommand), then the live events of
+ * WatchCommand until the command is terminal. A stream that breaks is resumed with
+ * `after_sequence` = the last chunk received (with backoff), so nothing repeats and nothing
+ * is lost. `merge` folds in a command returned by another call (CancelCommand).
+ */
+export function useCommandWatch(commandId: string): { state: WatchState; merge: (command: Command) => void } {
+  const api = useApi();
+  const [state, setState] = useState<WatchState>(initialWatchState);
+  const current = useRef<WatchState>(initialWatchState);
+
+  const update = useCallback((next: WatchState) => {
+    current.current = next;
+    setState(next);
+  }, []);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    const { signal } = controller;
+    update(initialWatchState);
+
+    const follow = async (): Promise<void> => {
+      try {
+        const stored = await api.commands.getCommand({ commandId }, { signal });
+        if (!stored.command) throw new ConnectError("command missing in answer", Code.Internal);
+        update({ ...fromStored(stored.command, stored.responses), stream: "live" });
+      } catch (err) {
+        if (!signal.aborted) update({ ...current.current, stream: "error", streamError: describeRpcError(err) });
+        return;
+      }
+      let attempt = 0;
+      while (!signal.aborted && !isTerminalStatus(current.current.status)) {
+        try {
+          const events = api.commands.watchCommand({ commandId, afterSequence: lastSequence(current.current) }, { signal });
+          for await (const event of events) {
+            attempt = 0;
+            update(applyEvent({ ...current.current, stream: "live" }, event));
+          }
+        } catch (err) {
+          if (signal.aborted) return;
+          if (FINAL_CODES.has(ConnectError.from(err).code)) {
+            update({ ...current.current, stream: "error", streamError: describeRpcError(err) });
+            return;
+          }
+        }
+        if (isTerminalStatus(current.current.status)) break;
+        update({ ...current.current, stream: "reconnecting" });
+        try {
+          await sleep(backoffDelay(attempt++), signal);
+        } catch {
+          return;
+        }
+      }
+      if (signal.aborted) return;
+      // The stored record is the truth at the end (completed_at, failure detail).
+      try {
+        const stored = await api.commands.getCommand({ commandId }, { signal });
+        if (stored.command) {
+          const merged = fromStored(stored.command, [...stored.responses, ...current.current.responses]);
+          update({ ...merged, stream: "ended" });
+          return;
+        }
+      } catch {
+        // Keep what the stream delivered.
+      }
+      if (!signal.aborted) update({ ...current.current, stream: "ended" });
+    };
+    void follow();
+    return () => controller.abort();
+  }, [api, commandId, update]);
+
+  const merge = useCallback(
+    (command: Command) => {
+      const prev = current.current;
+      if (isTerminalStatus(prev.status) && prev.status !== command.status) return;
+      update({ ...fromStored(command, prev.responses), stream: prev.stream });
+    },
+    [update],
+  );
+
+  return { state, merge };
+}
