@@ -5,11 +5,13 @@ import type { Logger, Pool } from "@sovd/platform";
 import { AuditLogSchema, ListAuditLogsResponseSchema, type AuditLog, type AuditService } from "@sovd/proto";
 import { requirePrincipal } from "../auth/principal.js";
 import { guarded } from "../auth/rpc-errors.js";
-import { invalidArgument, optionalUuid, pageSize } from "../auth/validate.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { invalidArgument, isUuid, optionalUuid } from "../auth/validate.js";
+import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 
 /** Page size of ListAuditLogs when the request says 0, and the most it returns (audit.proto). */
-export const AUDIT_PAGE_SIZE = { fallback: 50, max: 200 } as const;
+export const AUDIT_PAGE_SIZE = { default: 50, max: 200 } as const;
+
+const PAGE_KIND = "audit";
 
 const ACTION = /^[a-z_]{1,64}$/;
 
@@ -69,9 +71,13 @@ export function createAuditService(deps: { pool: Pool; logger: Logger }): Servic
       }
       if (req.createdAfter) where.push(`created_at > ${param(timestampDate(req.createdAfter))}`);
       if (req.createdBefore) where.push(`created_at < ${param(timestampDate(req.createdBefore))}`);
-      const after = decodePageToken(req.pageToken);
+      // Keyset position: the last row's created_at in epoch microseconds (PostgreSQL's
+      // precision; a JS Date would skip rows sharing a millisecond) and its audit_id.
+      const after = decodePageToken(req.pageToken, PAGE_KIND, ["n", "s"]);
       if (after) {
-        where.push(`(created_at, audit_id) < (timestamptz 'epoch' + ${param(after.micros)} * interval '1 microsecond', ${param(after.id)}::uuid)`);
+        const [micros, id] = after as [number, string];
+        if (micros < 0 || !isUuid(id)) throw invalidArgument("page_token", "is not a token from a previous page");
+        where.push(`(created_at, audit_id) < (timestamptz 'epoch' + ${param(micros)} * interval '1 microsecond', ${param(id)}::uuid)`);
       }
       const size = pageSize(req.pageSize, AUDIT_PAGE_SIZE);
       const { rows } = await deps.pool.query<AuditRow>(
@@ -85,7 +91,7 @@ export function createAuditService(deps: { pool: Pool; logger: Logger }): Servic
       );
       const page = rows.slice(0, size);
       const last = page[page.length - 1];
-      const nextPageToken = rows.length > size && last ? encodePageToken({ micros: Number(last.created_us), id: last.audit_id }) : "";
+      const nextPageToken = rows.length > size && last ? encodePageToken(PAGE_KIND, [Number(last.created_us), last.audit_id]) : "";
       return create(ListAuditLogsResponseSchema, { auditLogs: page.map(auditLogFromRow), nextPageToken });
     }),
   };

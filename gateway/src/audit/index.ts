@@ -1,3 +1,2 @@
-/** The audit trail as admins read it (AuditService) and keyset page tokens other lists may reuse. */
+/** The audit trail as admins read it (AuditService.ListAuditLogs). */
 export { createAuditService, AUDIT_PAGE_SIZE } from "./audit-service.js";
-export { decodePageToken, encodePageToken, type KeysetPosition } from "./page-token.js";

@@ -11,7 +11,6 @@ export { METHOD_RULES, ruleFor, type MethodRule, type RateLimitScope } from "./m
 export { RETRY_AFTER_HEADER, bearerToken } from "./interceptor.js";
 export { LOGIN_FAILED_MESSAGE, REFRESH_FAILED_MESSAGE } from "./auth-service.js";
 export { hasRole, roleToProto, ROLE_NAMES } from "./roles.js";
-export { toConnectError, guarded } from "./rpc-errors.js";
 export {
   invalidArgument,
   isUuid,
@@ -19,7 +18,6 @@ export {
   optionalUuid,
   requireString,
   requireOpaqueToken,
-  pageSize,
   MAX_USERNAME_LENGTH,
   MAX_PASSWORD_LENGTH,
   MAX_ACCESS_TOKEN_LENGTH,

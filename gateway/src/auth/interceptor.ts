@@ -1,5 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "@sovd/platform";
+import { toConnectError } from "../errors.js";
 import { clientInfoKey, type ClientInfo } from "../request-context.js";
 import { InvalidTokenError } from "./access-token.js";
 import type { AuthMetrics } from "./auth-metrics.js";
@@ -8,7 +9,6 @@ import { ruleFor } from "./method-rules.js";
 import { principalKey } from "./principal.js";
 import { RateLimitedError, type RateLimits } from "./rate-limits.js";
 import { hasRole } from "./roles.js";
-import { toConnectError } from "./rpc-errors.js";
 import { MAX_USERNAME_LENGTH } from "./validate.js";
 
 /** Response header of a rate-limited call: whole seconds until a retry can succeed (RFC 9110). */
@@ -51,7 +51,7 @@ export function createAuthInterceptor(deps: {
       deps.logger.info({ rpc, scope: err.scope, requestId: client.requestId }, "rate limited");
       return new ConnectError(err.message, Code.ResourceExhausted, { [RETRY_AFTER_HEADER]: String(err.retryAfterSeconds) });
     }
-    return toConnectError(err, deps.logger, { rpc, requestId: client.requestId });
+    return toConnectError(err, deps.logger.child({ rpc, requestId: client.requestId }));
   };
 
   return (next) => async (req) => {

@@ -1,18 +1,11 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "@sovd/platform";
+import { toConnectError } from "../errors.js";
 
 /**
- * The one way an unexpected failure leaves an auth or audit handler (STYLE "Errors"): an
- * expected ConnectError passes as is; anything else (a database error, a bug) is logged with
- * its cause and becomes a bare `internal`, so no SQL, hash or stack trace reaches a client.
+ * Wraps a unary auth/audit handler with the gateway's error mapping (errors.ts), so the
+ * handler answers only Connect codes even where it is mounted without the gateway's error
+ * interceptor (tests on the in-memory tier): never SQL, a hash or a stack trace.
  */
-export function toConnectError(err: unknown, logger: Logger, context: Record<string, unknown>): ConnectError {
-  if (err instanceof ConnectError) return err;
-  logger.error({ err, ...context }, "request failed");
-  return new ConnectError("internal error", Code.Internal);
-}
-
-/** Wraps a unary handler with toConnectError. */
 export function guarded<A extends unknown[], R>(
   logger: Logger,
   rpc: string,
@@ -22,7 +15,7 @@ export function guarded<A extends unknown[], R>(
     try {
       return await handler(...args);
     } catch (err) {
-      throw toConnectError(err, logger, { rpc });
+      throw toConnectError(err, logger.child({ rpc }));
     }
   };
 }

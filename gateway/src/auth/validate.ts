@@ -52,13 +52,3 @@ export function requireOpaqueToken(field: string, value: string): string {
   if (!OPAQUE_TOKEN.test(value)) throw invalidArgument(field, "is malformed");
   return value;
 }
-
-/**
- * The page size of a list call: `fallback` when 0 (proto3 default), capped at `max`
- * (AIP-158: larger requests are coerced, not refused).
- */
-export function pageSize(value: number, opts: { fallback: number; max: number }): number {
-  if (!Number.isInteger(value) || value < 0) throw invalidArgument("page_size", "must not be negative");
-  if (value === 0) return opts.fallback;
-  return Math.min(value, opts.max);
-}
