@@ -1,0 +1,185 @@
+import { status } from "@grpc/grpc-js";
+import { signVehicleToken } from "@sovd/platform";
+import { ConnectionStatus } from "@sovd/proto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startConnectorStack, TEST_VEHICLE_SECRET, type ConnectorStack } from "../src/connector-stack.js";
+
+describe("connector: vehicle sessions", () => {
+  let stack: ConnectorStack;
+  beforeAll(async () => {
+    stack = await startConnectorStack();
+  });
+  afterEach(async () => {
+    await stack.reset();
+  });
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  const vehicleRow = async (vehicleId: string) =>
+    (
+      await stack.db.pool.query<{ connection_status: string; last_seen_at: Date | null; session_id: string | null; vin: string }>(
+        "SELECT connection_status, last_seen_at, session_id, vin FROM vehicles WHERE vehicle_id = $1",
+        [vehicleId],
+      )
+    ).rows[0];
+
+  it("hello marks a known vehicle online, publishes presence, welcomes; a disconnect reverses it", async () => {
+    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "5000" });
+    const id = stack.vehicle(0);
+    await stack.insertVehicle(id);
+    const presence = await stack.presence(id.vehicleId);
+    const vehicle = await stack.connectVehicle(connector, id);
+    vehicle.hello();
+    const welcome = await vehicle.welcome();
+    expect(welcome.heartbeatIntervalMs).toBe(5000);
+    const row = await vehicleRow(id.vehicleId);
+    expect(row).toMatchObject({ connection_status: "online", session_id: welcome.sessionId });
+    expect(row!.last_seen_at).toBeInstanceOf(Date);
+    const online = await presence.waitFor((e) => e.vehicle?.connectionStatus === ConnectionStatus.ONLINE);
+    expect(online.vehicle).toMatchObject({ vehicleId: id.vehicleId, vin: id.vin, make: id.make });
+    expect(connector.sessionCount()).toBe(1);
+
+    vehicle.end();
+    expect((await vehicle.status).code).toBe(status.OK);
+    await presence.waitFor((e) => e.vehicle?.connectionStatus === ConnectionStatus.OFFLINE);
+    expect(await vehicleRow(id.vehicleId)).toMatchObject({ connection_status: "offline", session_id: null });
+    expect(connector.sessionCount()).toBe(0);
+  });
+
+  it("registers a vehicle the database does not know (fleet onboarding) with an audit row", async () => {
+    const connector = await stack.startConnector();
+    const id = stack.vehicle(1);
+    await stack.onlineVehicle(connector, id);
+    expect(await vehicleRow(id.vehicleId)).toMatchObject({ connection_status: "online", vin: id.vin });
+    const { rows } = await stack.db.pool.query<{ details: { vin: string } }>(
+      "SELECT details FROM audit_logs WHERE action = 'vehicle_registered' AND vehicle_id = $1",
+      [id.vehicleId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.details.vin).toBe(id.vin);
+  });
+
+  it("rejects a stream without a token, with a bad token or a token of another key: UNAUTHENTICATED", async () => {
+    const connector = await stack.startConnector();
+    const id = stack.vehicle(2);
+    for (const token of [null, "not-a-jwt", await signVehicleToken(id.vehicleId, "another-fleet-key-0123456789")]) {
+      const v = await stack.connectVehicle(connector, id, { token });
+      v.hello();
+      const s = await v.status;
+      expect(s.code).toBe(status.UNAUTHENTICATED);
+      expect(s.details).toMatch(/vehicle token/);
+    }
+    expect(await vehicleRow(id.vehicleId)).toBeUndefined();
+  });
+
+  it("rejects a hello for another vehicle than the token's: PERMISSION_DENIED", async () => {
+    const connector = await stack.startConnector();
+    const id = stack.vehicle(3);
+    const other = stack.vehicle(4);
+    const v = await stack.connectVehicle(connector, id);
+    v.hello({ vehicleId: other.vehicleId });
+    const s = await v.status;
+    expect(s.code).toBe(status.PERMISSION_DENIED);
+    expect(s.details).toBe("hello.vehicle_id does not match the vehicle token");
+    expect(await vehicleRow(other.vehicleId)).toBeUndefined();
+  });
+
+  it("rejects a hello whose vehicle_id is not a UUID: INVALID_ARGUMENT", async () => {
+    const connector = await stack.startConnector();
+    const v = await stack.connectVehicle(connector, stack.vehicle(5), { token: await signVehicleToken("vehicle-7", TEST_VEHICLE_SECRET) });
+    v.hello({ vehicleId: "vehicle-7" });
+    const s = await v.status;
+    expect(s.code).toBe(status.INVALID_ARGUMENT);
+    expect(s.details).toBe("hello.vehicle_id must be a UUID");
+  });
+
+  it("rejects an unknown vehicle whose hello cannot register it (bad VIN): INVALID_ARGUMENT", async () => {
+    const connector = await stack.startConnector();
+    const id = stack.vehicle(6);
+    const v = await stack.connectVehicle(connector, id);
+    v.hello({ vin: "TOO-SHORT" });
+    const s = await v.status;
+    expect(s.code).toBe(status.INVALID_ARGUMENT);
+    expect(s.details).toMatch(/hello\.vin/);
+    expect(await vehicleRow(id.vehicleId)).toBeUndefined();
+  });
+
+  it("rejects a stream whose first message is not a Hello, and a second Hello: FAILED_PRECONDITION", async () => {
+    const connector = await stack.startConnector();
+    const id = stack.vehicle(7);
+    const noHello = await stack.connectVehicle(connector, id);
+    noHello.heartbeat();
+    const s1 = await noHello.status;
+    expect(s1.code).toBe(status.FAILED_PRECONDITION);
+    expect(s1.details).toBe("the first message on the stream must be a Hello");
+
+    const presence = await stack.presence(id.vehicleId);
+    const twice = await stack.onlineVehicle(connector, id);
+    twice.hello();
+    const s2 = await twice.status;
+    expect(s2.code).toBe(status.FAILED_PRECONDITION);
+    expect(s2.details).toBe("Hello already received on this stream");
+    await presence.waitFor((e) => e.vehicle?.connectionStatus === ConnectionStatus.OFFLINE);
+    expect((await vehicleRow(id.vehicleId))!.connection_status).toBe("offline");
+  });
+
+  it("a second session of the same vehicle on the same connector replaces the first", async () => {
+    const connector = await stack.startConnector();
+    const id = stack.vehicle(8);
+    const first = await stack.onlineVehicle(connector, id);
+    const second = await stack.onlineVehicle(connector, id);
+    const s = await first.status;
+    expect(s.code).toBe(status.ABORTED);
+    expect(s.details).toBe("replaced by a newer session of this vehicle");
+    const welcome = second.received.find((m) => m.kind.case === "welcome")!;
+    // The old session's cleanup must not take the vehicle offline under the new one.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await vehicleRow(id.vehicleId)).toMatchObject({
+      connection_status: "online",
+      session_id: welcome.kind.case === "welcome" ? welcome.kind.value.sessionId : "",
+    });
+    expect(connector.sessionCount()).toBe(1);
+    const metrics = await connector.registry.getSingleMetricAsString("vehicle_sessions_replaced_total");
+    expect(metrics).toMatch(/vehicle_sessions_replaced_total\S* 1$/m);
+  });
+
+  it("a second session on another connector replaces the first there, and commands go to the new one", async () => {
+    const a = await stack.startConnector();
+    const b = await stack.startConnector();
+    const id = stack.vehicle(9);
+    const first = await stack.onlineVehicle(a, id);
+    const second = await stack.onlineVehicle(b, id);
+    expect((await first.status).code).toBe(status.ABORTED);
+    await expect.poll(() => a.sessionCount()).toBe(0);
+    expect(b.sessionCount()).toBe(1);
+    expect((await vehicleRow(id.vehicleId))!.connection_status).toBe("online");
+
+    const commandId = await stack.insertCommand({ vehicleId: id.vehicleId, commandName: "ClearDTC" });
+    expect((await stack.dispatch(commandId)).accepted).toBe(true);
+    expect((await second.execute(commandId)).commandName).toBe("ClearDTC");
+  });
+
+  it("closes a stream that sends nothing for 3 heartbeat intervals and marks the vehicle offline", async () => {
+    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "40" });
+    const id = stack.vehicle(10);
+    const v = await stack.onlineVehicle(connector, id);
+    const s = await v.status;
+    expect(s.code).toBe(status.DEADLINE_EXCEEDED);
+    await expect.poll(async () => (await vehicleRow(id.vehicleId))!.connection_status).toBe("offline");
+  });
+
+  it("heartbeats keep a session open and move last_seen_at forward in batches", async () => {
+    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "60" });
+    const id = stack.vehicle(11);
+    const v = await stack.onlineVehicle(connector, id);
+    const before = (await vehicleRow(id.vehicleId))!.last_seen_at!.getTime();
+    for (let i = 0; i < 8; i++) {
+      v.heartbeat();
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    expect(connector.sessionCount()).toBe(1);
+    await expect.poll(async () => (await vehicleRow(id.vehicleId))!.last_seen_at!.getTime()).toBeGreaterThan(before);
+    expect((await vehicleRow(id.vehicleId))!.connection_status).toBe("online");
+  });
+});
