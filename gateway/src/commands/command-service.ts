@@ -35,7 +35,7 @@ import {
   statusFromProto,
 } from "@sovd/proto";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { canSeeCommand, requirePrincipal, type Principal } from "../auth/principal.js";
+import { canSeeCommand, requirePrincipal, type Principal } from "../auth/index.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ShuttingDownError } from "../errors.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { decodePageToken, encodePageToken, isUuid, pageSize } from "../paging.js";

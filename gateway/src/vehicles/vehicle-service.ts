@@ -1,0 +1,123 @@
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { Bus, Gauge, Logger, Pool } from "@sovd/platform";
+import {
+  ConnectionStatus,
+  VehicleEventSchema,
+  VehicleSchema,
+  allPresenceSubject,
+  type Vehicle,
+  type VehicleService,
+} from "@sovd/proto";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { decodePageToken, encodePageToken, isUuid, pageSize } from "../paging.js";
+
+/** A `vehicles` row as the fleet views select it. */
+interface VehicleRow {
+  vehicle_id: string;
+  vin: string;
+  make: string;
+  model: string;
+  year: number;
+  connection_status: "online" | "offline";
+  last_seen_at: Date | null;
+}
+
+const VEHICLE_COLUMNS = "vehicle_id, vin, make, model, year, connection_status, last_seen_at";
+const MAX_QUERY = 64;
+
+/** The proto Vehicle of a stored row. */
+export function vehicleFromRow(row: VehicleRow): Vehicle {
+  return create(VehicleSchema, {
+    vehicleId: row.vehicle_id,
+    vin: row.vin,
+    make: row.make,
+    model: row.model,
+    year: row.year,
+    connectionStatus: row.connection_status === "online" ? ConnectionStatus.ONLINE : ConnectionStatus.OFFLINE,
+    lastSeenAt: row.last_seen_at ? timestampFromDate(row.last_seen_at) : undefined,
+  });
+}
+
+/** Escapes LIKE metacharacters so a query is matched literally as a prefix. */
+const likePrefix = (q: string): string => `${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export interface VehicleServiceDeps {
+  readonly pool: Pool;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  /** `watch_streams_active`, kind "vehicles". */
+  readonly active?: Gauge<"kind">;
+  /** Ends WatchVehicles streams when the gateway shuts down. */
+  readonly shutdownSignal: AbortSignal;
+}
+
+/**
+ * VehicleService (ARCHITECTURE §4): the fleet, paged by VIN (keyset, so page 1,000 costs what
+ * page 1 costs), searched by VIN/make/model prefix on indexes, and its online/offline changes
+ * streamed from the connectors' presence events.
+ */
+export function createVehicleService(deps: VehicleServiceDeps): ServiceImpl<typeof VehicleService> {
+  const { pool, bus, logger } = deps;
+  return {
+    async listVehicles(req) {
+      const size = pageSize(req.pageSize, { default: 50, max: 500 });
+      const query = req.query.trim();
+      if (query.length > MAX_QUERY) throw new InvalidArgumentError("query", `must be at most ${MAX_QUERY} characters`);
+      const after = decodePageToken(req.pageToken, "vehicles", ["s"]);
+      const where: string[] = [];
+      const values: unknown[] = [];
+      if (query !== "") {
+        values.push(likePrefix(query.toUpperCase()), likePrefix(query.toLowerCase()));
+        where.push("(vin LIKE $1 OR lower(make) LIKE $2 OR lower(model) LIKE $2)");
+      }
+      if (after) {
+        values.push(after[0]);
+        where.push(`vin > $${values.length}`);
+      }
+      values.push(size + 1);
+      const { rows } = await pool.query<VehicleRow>(
+        `SELECT ${VEHICLE_COLUMNS} FROM vehicles ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+          ORDER BY vin LIMIT $${values.length}`,
+        values,
+      );
+      const page = rows.slice(0, size);
+      const last = page[page.length - 1];
+      return {
+        vehicles: page.map(vehicleFromRow),
+        nextPageToken: rows.length > size && last ? encodePageToken("vehicles", [last.vin]) : "",
+      };
+    },
+
+    async getVehicle(req) {
+      if (req.vehicleId === "") throw new InvalidArgumentError("vehicle_id", "is required");
+      if (!isUuid(req.vehicleId)) throw new NotFoundError("vehicle");
+      const { rows } = await pool.query<VehicleRow>(`SELECT ${VEHICLE_COLUMNS} FROM vehicles WHERE vehicle_id = $1`, [req.vehicleId]);
+      if (!rows[0]) throw new NotFoundError("vehicle");
+      return { vehicle: vehicleFromRow(rows[0]) };
+    },
+
+    async *watchVehicles(_req, ctx: HandlerContext) {
+      const signal = AbortSignal.any([ctx.signal, deps.shutdownSignal]);
+      const subscription = await bus.subscribe(allPresenceSubject, { signal });
+      const gauge = deps.active?.labels("vehicles");
+      gauge?.inc();
+      try {
+        for await (const message of subscription) {
+          let event;
+          try {
+            event = fromBinary(VehicleEventSchema, message.data);
+          } catch (err) {
+            logger.warn({ err, subject: message.subject }, "undecodable presence event dropped");
+            continue;
+          }
+          yield event;
+        }
+      } finally {
+        subscription.unsubscribe();
+        gauge?.dec();
+      }
+    },
+  };
+}

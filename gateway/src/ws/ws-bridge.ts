@@ -1,0 +1,233 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { getCommandRow, requestIdFrom, type Bus, type Logger, type Pool } from "@sovd/platform";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.js";
+import { watchCommandEvents } from "../commands/watch.js";
+import { NotFoundError } from "../errors.js";
+import type { GatewayMetrics } from "../metrics.js";
+import { isUuid } from "../paging.js";
+import { parseClientAction, toWsEvent, WsProtocolError, type WsServerEvent } from "./ws-messages.js";
+
+/** Close codes of the bridge (RFC 6455 §7.4). */
+export const WsCloseCode = {
+  goingAway: 1001,
+  policyViolation: 1008,
+  internalError: 1011,
+  tryAgainLater: 1013,
+} as const;
+
+/** The path of the bridge; the command id is the last segment. */
+const PATH = /^\/ws\/responses\/([^/]+)$/;
+const MAX_SUBSCRIPTIONS = 50;
+const MAX_FRAME_BYTES = 16 * 1024;
+/** Frames kept while the credential is being checked; more are dropped. */
+const MAX_EARLY_FRAMES = 8;
+
+/** Turns the URL credential of a bridge connection into the caller (auth.authenticateStream). */
+export type StreamAuthenticator = (credential: { token?: string; ticket?: string }, commandId: string) => Promise<Principal>;
+
+export interface WsBridgeConfig {
+  /** Ping every connection this often; one that has not answered the previous ping is terminated. */
+  readonly pingIntervalMs: number;
+  /** A client whose unsent data exceeds this is too slow: closed with 1013. */
+  readonly maxBufferedBytes: number;
+}
+
+export interface WsBridge {
+  /** Takes an HTTP/1.1 upgrade; false when the path is not the bridge's (the caller answers it). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Open connections (tests, metrics). */
+  connectionCount(): number;
+  /** Closes every connection with 1001 and stops the heartbeat. */
+  close(): Promise<void>;
+}
+
+interface Connection {
+  readonly ws: WebSocket;
+  readonly requestId: string;
+  readonly subscriptions: Map<string, AbortController>;
+  alive: boolean;
+}
+
+/** Close reasons are at most 123 bytes (RFC 6455 §5.5). */
+const reason = (text: string): string => Buffer.from(text).subarray(0, 123).toString();
+
+/**
+ * The edge WebSocket bridge (ARCHITECTURE §10, issue 5) on the gateway's HTTP/1.1 side, in
+ * `ws` noServer mode: `GET /ws/responses/{command_id}?token=<jwt>` (or `?ticket=`). A bad
+ * credential or a command the caller may not see closes with 1008. Each followed command
+ * runs the same replay-then-live watch as WatchCommand. Subscriptions end with the command,
+ * on unsubscribe, or when the socket goes; heartbeats drop dead peers; a slow reader is
+ * closed with 1013 before its buffer grows without bound.
+ */
+export function createWsBridge(deps: {
+  pool: Pool;
+  bus: Bus;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  authenticate: StreamAuthenticator;
+  config: WsBridgeConfig;
+}): WsBridge {
+  const { pool, bus, logger, metrics, config } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  const connections = new Set<Connection>();
+  let closing = false;
+
+  const heartbeat = setInterval(() => {
+    for (const conn of connections) {
+      if (!conn.alive) {
+        logger.info({ requestId: conn.requestId }, "websocket peer missed a heartbeat: terminated");
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }, config.pingIntervalMs);
+  heartbeat.unref();
+
+  const send = (conn: Connection, event: WsServerEvent): boolean => {
+    if (conn.ws.readyState !== WebSocket.OPEN) return false;
+    if (conn.ws.bufferedAmount > config.maxBufferedBytes) {
+      logger.warn({ requestId: conn.requestId, buffered: conn.ws.bufferedAmount }, "websocket client too slow: closed");
+      for (const sub of conn.subscriptions.values()) sub.abort();
+      conn.ws.close(WsCloseCode.tryAgainLater, "client too slow: send buffer limit exceeded");
+      // A peer that does not read will not read the close frame either.
+      setTimeout(() => conn.ws.terminate(), 1000).unref();
+      return false;
+    }
+    conn.ws.send(JSON.stringify(event));
+    return true;
+  };
+
+  function follow(conn: Connection, principal: Principal, commandId: string): void {
+    if (conn.subscriptions.has(commandId)) {
+      send(conn, { event: "error", command_id: commandId, error_message: "already subscribed to this command" });
+      return;
+    }
+    if (conn.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+      send(conn, { event: "error", command_id: commandId, error_message: `at most ${MAX_SUBSCRIPTIONS} commands per connection` });
+      return;
+    }
+    const controller = new AbortController();
+    conn.subscriptions.set(commandId, controller);
+    void (async () => {
+      try {
+        const events = watchCommandEvents({ pool, bus, logger, active: metrics.watchStreamsActive }, commandId, {
+          signal: controller.signal,
+          canSee: (row) => canSeeCommand(principal, row.user_id),
+          kind: "websocket",
+        });
+        for await (const event of events) {
+          const out = toWsEvent(event);
+          if (out && !send(conn, out)) break;
+        }
+      } catch (err) {
+        if (err instanceof NotFoundError) {
+          send(conn, { event: "error", command_id: commandId, error_message: "command not found" });
+        } else if (!controller.signal.aborted) {
+          logger.error({ err, requestId: conn.requestId, commandId }, "websocket watch failed");
+          send(conn, { event: "error", command_id: commandId, error_message: "internal error" });
+        }
+      } finally {
+        if (conn.subscriptions.get(commandId) === controller) conn.subscriptions.delete(commandId);
+      }
+    })();
+  }
+
+  function onMessage(conn: Connection, principal: Principal, data: RawData, isBinary: boolean): void {
+    try {
+      if (isBinary) throw new WsProtocolError("invalid message: binary frames are not supported; send JSON text");
+      const action = parseClientAction(data.toString());
+      if (action.action === "subscribe") follow(conn, principal, action.command_id);
+      else conn.subscriptions.get(action.command_id)?.abort();
+    } catch (err) {
+      if (!(err instanceof WsProtocolError)) throw err;
+      send(conn, { event: "error", command_id: err.commandId, error_message: err.message });
+    }
+  }
+
+  async function onConnection(ws: WebSocket, req: IncomingMessage, commandId: string, params: URLSearchParams): Promise<void> {
+    const conn: Connection = { ws, requestId: requestIdFrom(req.headers["x-request-id"] as string | undefined), subscriptions: new Map(), alive: true };
+    connections.add(conn);
+    metrics.websocketConnectionsActive.inc();
+    const log = logger.child({ requestId: conn.requestId });
+    ws.on("pong", () => {
+      conn.alive = true;
+    });
+    ws.on("error", (err) => log.debug({ err }, "websocket error"));
+    ws.once("close", () => {
+      for (const sub of conn.subscriptions.values()) sub.abort();
+      connections.delete(conn);
+      metrics.websocketConnectionsActive.dec();
+    });
+    // Frames that arrive while the credential is checked wait for it.
+    let principal: Principal | undefined;
+    const early: Array<[RawData, boolean]> = [];
+    ws.on("message", (data, isBinary) => {
+      if (principal) onMessage(conn, principal, data, isBinary);
+      else if (early.length < MAX_EARLY_FRAMES) early.push([data, isBinary]);
+    });
+
+    const token = params.get("token") ?? undefined;
+    const ticket = params.get("ticket") ?? undefined;
+    try {
+      if (!token && !ticket) throw new InvalidTokenError("missing");
+      principal = await deps.authenticate({ token, ticket }, commandId);
+      const row = isUuid(commandId) ? await getCommandRow(pool, commandId) : undefined;
+      if (!row || !canSeeCommand(principal, row.user_id)) throw new NotFoundError("command");
+    } catch (err) {
+      principal = undefined;
+      if (err instanceof InvalidTokenError || err instanceof NotFoundError) {
+        log.info({ reason: err.message }, "websocket refused");
+        ws.close(WsCloseCode.policyViolation, reason(err.message));
+      } else {
+        log.error({ err }, "websocket authentication failed");
+        ws.close(WsCloseCode.internalError, "internal error");
+      }
+      return;
+    }
+    if (ws.readyState !== WebSocket.OPEN) return;
+    log.info({ commandId, username: principal.username }, "websocket connected");
+    follow(conn, principal, commandId);
+    for (const [data, isBinary] of early.splice(0)) onMessage(conn, principal, data, isBinary);
+  }
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const match = PATH.exec(url.pathname);
+      if (!match) return false;
+      if (closing) {
+        socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        return true;
+      }
+      const commandId = decodeURIComponent(match[1]!);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        onConnection(ws, req, commandId, url.searchParams).catch((err: unknown) => {
+          logger.error({ err }, "websocket connection setup failed");
+          ws.terminate();
+        });
+      });
+      return true;
+    },
+    connectionCount: () => connections.size,
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      const closed = [...connections].map(
+        (conn) =>
+          new Promise<void>((resolve) => {
+            if (conn.ws.readyState === WebSocket.CLOSED) return resolve();
+            conn.ws.once("close", () => resolve());
+            for (const sub of conn.subscriptions.values()) sub.abort();
+            conn.ws.close(WsCloseCode.goingAway, "server shutting down");
+            setTimeout(() => conn.ws.terminate(), 1000).unref();
+          }),
+      );
+      await Promise.all(closed);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
