@@ -4,6 +4,9 @@ import type { FleetConfig } from "./config.js";
 import { createHeartbeatScheduler } from "./heartbeat-scheduler.js";
 import { createSimulatedVehicle, type SimulatedVehicle } from "./simulated-vehicle.js";
 
+/** How often the fleet reports vehicles that are not online. */
+const STATUS_LOG_MS = 10_000;
+
 /** Not every vehicle of a fleet came online in time; the message says how many did. */
 export class FleetNotOnlineError extends Error {
   override readonly name = "FleetNotOnlineError";
@@ -71,10 +74,20 @@ export function startFleet(config: FleetConfig, deps: FleetDeps): Promise<Fleet>
     let wasOnline = false;
     return v.onStateChange((state) => {
       const isOnline = state === "online";
-      if (isOnline !== wasOnline) online += isOnline ? 1 : -1;
+      if (isOnline === wasOnline) return;
+      online += isOnline ? 1 : -1;
       wasOnline = isOnline;
+      if (online === vehicles.length) logger.info({ online }, "every vehicle is online");
     });
   });
+
+  // One status line per interval while some vehicles are not online, instead of one warning per vehicle and dial.
+  const status = setInterval(() => {
+    if (online === vehicles.length) return;
+    const lastError = vehicles.find((v) => v.lastError !== undefined)?.lastError;
+    logger.warn({ online, vehicles: vehicles.length, lastError }, "not every vehicle is online");
+  }, STATUS_LOG_MS);
+  status.unref();
 
   // Staggered first connects: one timer walks the fleet, a batch per tick.
   let next = 0;
@@ -129,6 +142,7 @@ export function startFleet(config: FleetConfig, deps: FleetDeps): Promise<Fleet>
       if (closed) return;
       closed = true;
       clearTimeout(stagger);
+      clearInterval(status);
       await Promise.all(vehicles.map((v) => v.close()));
       for (const off of unsubscribes) off();
       heartbeats.close();

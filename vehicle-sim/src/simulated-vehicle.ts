@@ -64,6 +64,8 @@ export interface SimulatedVehicle {
   readonly sessions: number;
   /** Commands being answered right now. */
   readonly inFlight: number;
+  /** Why the last link ended or the last dial failed (status code and details), for fleet status logs. */
+  readonly lastError: string | undefined;
   /** Dials the connector (once; later dials are the vehicle's own business). */
   start(): void;
   /** Sets how the vehicle answers the next Execute messages (see MISBEHAVIOURS). */
@@ -94,6 +96,7 @@ class Vehicle implements SimulatedVehicle {
   linkState: LinkState = "idle";
   sessionId: string | undefined;
   sessions = 0;
+  lastError: string | undefined;
   private readonly random: Random;
   private readonly log: Logger;
   private readonly runner: CommandRunner;
@@ -104,8 +107,6 @@ class Vehicle implements SimulatedVehicle {
   private stopHeartbeat: (() => void) | undefined;
   private attempt = 0;
   private dialNumber = 0;
-  /** Set after a failed dial; the next failure in a row logs quieter. */
-  private failing = false;
 
   constructor(
     private readonly opts: SimulatedVehicleOptions,
@@ -244,7 +245,7 @@ class Vehicle implements SimulatedVehicle {
         this.sessionId = sessionId;
         this.sessions += 1;
         this.attempt = 0;
-        this.failing = false;
+        this.lastError = undefined;
         // An interval of 0 means the connector wants no heartbeats.
         if (heartbeatIntervalMs > 0) {
           this.stopHeartbeat = this.deps.heartbeats.register(heartbeatIntervalMs, () =>
@@ -272,6 +273,7 @@ class Vehicle implements SimulatedVehicle {
     const wasOnline = this.linkState === "online";
     this.detach();
     const details = { code: grpc.status[status.code], details: status.details };
+    this.lastError = `${details.code}: ${status.details}`;
     if (REFUSED.has(status.code)) {
       // A bad token or a hello the connector will not take: retrying fast cannot help.
       this.log.error({ ...details, retryInMs: this.opts.reconnect.maxMs }, "connector refused the vehicle");
@@ -280,9 +282,9 @@ class Vehicle implements SimulatedVehicle {
       return;
     }
     const delay = this.nextBackoff();
-    if (wasOnline || !this.failing) this.log.warn({ ...details, retryInMs: delay }, wasOnline ? "link lost" : "cannot reach the connector");
+    // A lost link is news; failed dials while the connector is away are summed up by the fleet's status line.
+    if (wasOnline) this.log.warn({ ...details, retryInMs: delay }, "link lost");
     else this.log.debug({ ...details, retryInMs: delay }, "cannot reach the connector");
-    this.failing = !wasOnline;
     this.scheduleReconnect(delay);
   }
 
