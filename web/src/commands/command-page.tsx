@@ -147,7 +147,7 @@ export function CommandPage({ commandId }: { commandId: string }) {
           <dd>{submittedAtMs === undefined ? "–" : formatDateTime(new Date(submittedAtMs))}</dd>
         </div>
         <div>
-          <dt>Finished</dt>
+          <dt>Ended</dt>
           <dd>{command.completedAt ? formatDateTime(toDate(command.completedAt)!) : "–"}</dd>
         </div>
         <div>

@@ -66,7 +66,7 @@ export function useCommandWatch(commandId: string): { state: WatchState; merge: 
       // The stored record is the truth at the end (completed_at, failure detail).
       try {
         const stored = await api.commands.getCommand({ commandId }, { signal });
-        if (stored.command) {
+        if (stored.command && isTerminalStatus(stored.command.status)) {
           const merged = fromStored(stored.command, [...stored.responses, ...current.current.responses]);
           update({ ...merged, stream: "ended" });
           return;
