@@ -1,0 +1,227 @@
+import { status } from "@grpc/grpc-js";
+import { CommandStatus, ErrorMessages, FailurePhase } from "@sovd/proto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startConnectorStack, type ConnectorStack } from "../src/connector-stack.js";
+
+const P0420 = { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" };
+
+describe("connector: faults end in a clear status", () => {
+  let stack: ConnectorStack;
+  beforeAll(async () => {
+    stack = await startConnectorStack();
+  });
+  afterEach(async () => {
+    await stack.reset();
+  });
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  const commandRow = async (commandId: string) =>
+    (
+      await stack.db.pool.query<{ status: string; error_message: string | null; failure_phase: string | null; completed_at: Date | null; deadline_at: Date; started_at: Date | null }>(
+        "SELECT status, error_message, failure_phase, completed_at, deadline_at, started_at FROM commands WHERE command_id = $1",
+        [commandId],
+      )
+    ).rows[0]!;
+  const auditRows = async (commandId: string) =>
+    (
+      await stack.db.pool.query<{ action: string; details: Record<string, unknown> }>(
+        "SELECT action, details FROM audit_logs WHERE command_id = $1 ORDER BY created_at",
+        [commandId],
+      )
+    ).rows;
+  const responseCount = async (commandId: string) =>
+    (await stack.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM responses WHERE command_id = $1", [commandId])).rows[0]!.n;
+  const metric = async (registry: { getSingleMetricAsString(name: string): Promise<string> }, name: string, label = "") => {
+    const text = await registry.getSingleMetricAsString(name);
+    const m = new RegExp(`^${name}(\\{[^}]*${label}[^}]*\\})? (\\d+)$`, "m").exec(text);
+    return m ? Number(m[2]) : 0;
+  };
+
+  async function inFlight(env: Record<string, string> = {}, timeoutMs = 5000, index = 0) {
+    const connector = await stack.startConnector(env);
+    const id = stack.vehicle(index);
+    await stack.insertVehicle(id);
+    const vehicle = await stack.onlineVehicle(connector, id);
+    const commandId = await stack.insertCommand({ vehicleId: id.vehicleId, timeoutMs });
+    const events = await stack.commandEvents(commandId);
+    return { connector, vehicle, commandId, events, id };
+  }
+
+  it("deadline: a silent vehicle ends failed 'Vehicle connection timeout' with completed_at, audit and events; a late chunk changes nothing", async () => {
+    const { connector, vehicle, commandId, events } = await inFlight({}, 300);
+    expect((await stack.dispatch(commandId)).accepted).toBe(true);
+    await vehicle.execute(commandId);
+    const started = Date.now();
+    const error = await events.waitFor((e) => e.event.case === "error");
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(error.event.case === "error" && error.event.value).toMatchObject({ errorMessage: "Vehicle connection timeout", phase: FailurePhase.RESPONSE });
+    const failed = await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.FAILED);
+    expect(failed.event.case === "status" && failed.event.value.failure?.configuredTimeoutMs).toBe(300);
+    const row = await commandRow(commandId);
+    expect(row).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
+    expect(row.completed_at).toBeInstanceOf(Date);
+    expect((await auditRows(commandId)).map((a) => a.action)).toEqual(["command_timeout"]);
+    await vehicle.next((m) => (m.kind.case === "cancel" && m.kind.value.commandId === commandId ? true : undefined));
+
+    vehicle.chunk(commandId, 1, false, P0420);
+    vehicle.chunk(commandId, 2, true, { status: "complete", totalDtcs: 1 });
+    await expect.poll(() => metric(connector.registry, "chunks_dropped_total", 'reason="after_terminal"')).toBe(2);
+    expect(await responseCount(commandId)).toBe(0);
+    expect(await commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
+    expect(events.items.filter((e) => e.event.case === "response")).toHaveLength(0);
+  });
+
+  it("link drop mid-command: failed 'Vehicle unreachable' at once, phase response after chunks, delivery before any", async () => {
+    const { vehicle, commandId, events, id } = await inFlight();
+    const second = await stack.insertCommand({ vehicleId: id.vehicleId });
+    expect((await stack.dispatch(commandId)).accepted).toBe(true);
+    expect((await stack.dispatch(second)).accepted).toBe(true);
+    await vehicle.execute(second);
+    vehicle.chunk(commandId, 1, false, P0420);
+    await expect.poll(() => responseCount(commandId)).toBe(1);
+    vehicle.drop();
+    const error = await events.waitFor((e) => e.event.case === "error");
+    expect(error.event.case === "error" && error.event.value.errorMessage).toBe("Vehicle unreachable");
+    expect(await commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.unreachable, failure_phase: "response" });
+    await expect.poll(async () => (await commandRow(second)).status).toBe("failed");
+    expect(await commandRow(second)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "delivery" });
+    expect((await auditRows(second)).map((a) => a.action)).toEqual(["command_failed"]);
+    const { rows } = await stack.db.pool.query<{ connection_status: string }>("SELECT connection_status FROM vehicles WHERE vehicle_id = $1", [id.vehicleId]);
+    expect(rows[0]!.connection_status).toBe("offline");
+  });
+
+  it("injected unreachable (rate 1): the dispatch is rejected as unreachable, every retry the same, nothing runs", async () => {
+    const { connector, vehicle, commandId } = await inFlight({ FAULT_UNREACHABLE_RATE: "1", FAULT_SEED: "42" });
+    expect(await stack.dispatch(commandId)).toMatchObject({ accepted: false, reason: "unreachable" });
+    expect(await stack.dispatch(commandId)).toMatchObject({ accepted: false, reason: "unreachable" });
+    expect((await commandRow(commandId)).status).toBe("pending");
+    expect(vehicle.received.filter((m) => m.kind.case === "execute")).toHaveLength(0);
+    expect(await metric(connector.registry, "faults_injected_total", 'fault="unreachable"')).toBe(2);
+  });
+
+  it("injected timeout (rate 1): the vehicle's answer is swallowed and the real deadline fires", async () => {
+    const { connector, vehicle, commandId, events } = await inFlight({ FAULT_TIMEOUT_RATE: "1" }, 300);
+    expect((await stack.dispatch(commandId)).accepted).toBe(true);
+    await vehicle.execute(commandId);
+    vehicle.chunk(commandId, 1, false, P0420);
+    vehicle.chunk(commandId, 2, true, { status: "complete", totalDtcs: 1 });
+    await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.FAILED);
+    expect(await commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
+    expect(await responseCount(commandId)).toBe(0);
+    expect((await auditRows(commandId)).map((a) => a.action)).toEqual(["command_timeout"]);
+    expect(await metric(connector.registry, "faults_injected_total", 'fault="timeout"')).toBe(1);
+    expect(await metric(connector.registry, "chunks_dropped_total", 'reason="fault_timeout"')).toBe(2);
+  });
+
+  it("injected malformed (rate 1): a valid chunk is corrupted and the real validation fails the command", async () => {
+    const { vehicle, commandId, events } = await inFlight({ FAULT_MALFORMED_RATE: "1" });
+    expect((await stack.dispatch(commandId)).accepted).toBe(true);
+    await vehicle.execute(commandId);
+    vehicle.chunk(commandId, 1, false, P0420);
+    const error = await events.waitFor((e) => e.event.case === "error");
+    expect(error.event.case === "error" && error.event.value.errorMessage).toBe("Invalid response format from vehicle");
+    expect(await commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.malformed, failure_phase: "response" });
+    const audit = (await auditRows(commandId)).find((a) => a.action === "command_failed")!;
+    expect(audit.details.fault_injected).toBe(true);
+    expect(typeof audit.details.raw_payload_base64).toBe("string");
+    expect(await responseCount(commandId)).toBe(0);
+    expect(events.items.filter((e) => e.event.case === "response")).toHaveLength(0);
+  });
+
+  it("a killed connector's command is failed by its deadline by another connector's sweep", async () => {
+    const { connector, vehicle, commandId, events } = await inFlight({ SWEEP_INTERVAL_MS: "3600000" }, 400);
+    expect((await stack.dispatch(commandId)).accepted).toBe(true);
+    await vehicle.execute(commandId);
+    vehicle.chunk(commandId, 1, false, P0420);
+    await expect.poll(() => responseCount(commandId)).toBe(1);
+    // Expired queued and pending commands of other vehicles are swept too.
+    const other = stack.vehicle(1);
+    await stack.insertVehicle(other);
+    const queued = await stack.insertCommand({ vehicleId: other.vehicleId, status: "queued", timeoutMs: 1 });
+    const pending = await stack.insertCommand({ vehicleId: other.vehicleId, status: "pending", timeoutMs: 1 });
+
+    await connector.abort();
+    expect((await vehicle.status).code).not.toBe(status.OK);
+    // The crash left it in progress.
+    expect((await commandRow(commandId)).status).toBe("in_progress");
+
+    const survivor = await stack.startConnector({ SWEEP_INTERVAL_MS: "50" });
+    const error = await events.waitFor((e) => e.event.case === "error", 5000);
+    expect(error.event.case === "error" && error.event.value.errorMessage).toBe("Vehicle connection timeout");
+    const row = await commandRow(commandId);
+    expect(row).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout, failure_phase: "response" });
+    expect(row.completed_at!.getTime()).toBeGreaterThanOrEqual(row.deadline_at.getTime());
+    const audit = await auditRows(commandId);
+    expect(audit.map((a) => a.action)).toEqual(["command_timeout"]);
+    expect(audit[0]!.details).toMatchObject({ swept: true, previous_status: "in_progress" });
+
+    await expect.poll(async () => (await commandRow(queued)).status).toBe("failed");
+    expect(await commandRow(queued)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "dispatch" });
+    expect((await auditRows(queued)).map((a) => a.action)).toEqual(["command_failed"]);
+    await expect.poll(async () => (await commandRow(pending)).status).toBe("failed");
+    expect(await commandRow(pending)).toMatchObject({ error_message: ErrorMessages.timeout, failure_phase: "dispatch" });
+    await expect.poll(() => metric(survivor.registry, "command_sweeps_total")).toBe(3);
+  });
+
+  it("two sweeps at once never end a command twice", async () => {
+    const { sweepExpiredCommands } = await import("@sovd/connector");
+    const id = stack.vehicle(2);
+    await stack.insertVehicle(id);
+    const ids = await Promise.all(Array.from({ length: 5 }, () => stack.insertCommand({ vehicleId: id.vehicleId, timeoutMs: 1 })));
+    await new Promise((r) => setTimeout(r, 20));
+    const [a, b] = await Promise.all([sweepExpiredCommands(stack.db.pool), sweepExpiredCommands(stack.db.pool)]);
+    const swept = [...a, ...b].map((s) => s.row.command_id).sort();
+    expect(swept).toEqual([...ids].sort());
+    const { rows } = await stack.db.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_logs WHERE command_id = ANY($1::uuid[]) AND action = 'command_timeout'",
+      [ids],
+    );
+    expect(rows[0]!.n).toBe(5);
+  });
+
+  it("queued commands are delivered oldest first when the vehicle connects; a viewer's is failed instead", async () => {
+    const connector = await stack.startConnector();
+    const id = stack.vehicle(3);
+    await stack.insertVehicle(id);
+    const first = await stack.insertCommand({ vehicleId: id.vehicleId, status: "queued", timeoutMs: 700 });
+    const second = await stack.insertCommand({ vehicleId: id.vehicleId, status: "queued", commandName: "ClearDTC" });
+    const viewer = await stack.insertUser("viewer");
+    const forbidden = await stack.insertCommand({ vehicleId: id.vehicleId, status: "queued", userId: viewer });
+    // The queue TTL is long; the command's own timeout starts at delivery.
+    await stack.db.pool.query("UPDATE commands SET deadline_at = now() + interval '1 hour' WHERE command_id = $1", [first]);
+    const events = await stack.commandEvents(first);
+
+    const vehicle = await stack.onlineVehicle(connector, id);
+    const e1 = await vehicle.execute();
+    const e2 = await vehicle.execute();
+    expect([e1.commandId, e2.commandId]).toEqual([first, second]);
+    await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.IN_PROGRESS);
+    const row = await commandRow(first);
+    expect(row.status).toBe("in_progress");
+    expect(row.deadline_at.getTime() - row.started_at!.getTime()).toBeGreaterThan(600);
+    expect(row.deadline_at.getTime() - row.started_at!.getTime()).toBeLessThan(800);
+    await expect.poll(async () => (await commandRow(forbidden)).status).toBe("failed");
+    expect(await commandRow(forbidden)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "dispatch" });
+    expect(vehicle.received.some((m) => m.kind.case === "execute" && m.kind.value.commandId === forbidden)).toBe(false);
+  });
+
+  it("graceful shutdown lets a command finish within the drain, fails what is left after it, and takes vehicles offline", async () => {
+    const { connector, vehicle, commandId, events, id } = await inFlight({ DRAIN_TIMEOUT_MS: "300" });
+    const stuck = await stack.insertCommand({ vehicleId: id.vehicleId });
+    expect((await stack.dispatch(commandId)).accepted).toBe(true);
+    expect((await stack.dispatch(stuck)).accepted).toBe(true);
+    await vehicle.execute(stuck);
+    const closing = connector.close();
+    // Still draining: the running command may finish.
+    vehicle.chunk(commandId, 1, true, { status: "complete", totalDtcs: 0 });
+    await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.COMPLETED);
+    await closing;
+    expect(await commandRow(stuck)).toMatchObject({ status: "failed", error_message: ErrorMessages.unreachable, failure_phase: "delivery" });
+    expect((await vehicle.status).code).toBe(status.UNAVAILABLE);
+    const { rows } = await stack.db.pool.query<{ connection_status: string }>("SELECT connection_status FROM vehicles WHERE vehicle_id = $1", [id.vehicleId]);
+    expect(rows[0]!.connection_status).toBe("offline");
+    expect(connector.sessionCount()).toBe(0);
+  });
+});
