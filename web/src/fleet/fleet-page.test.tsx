@@ -11,15 +11,17 @@ afterEach(cleanup);
 
 type VehicleInit = MessageInitShape<typeof VehicleSchema>;
 
-const fleet: VehicleInit[] = Array.from({ length: 60 }, (_, i) => ({
+const vehicle = (i: number, status: ConnectionStatus, lastSeenMsAgo: number): VehicleInit => ({
   vehicleId: `v-${i}`,
   vin: `WVWZZZ1JZXW${String(i).padStart(6, "0")}`,
   make: "VW",
   model: "Golf",
   year: 2020,
-  connectionStatus: i % 2 === 0 ? ConnectionStatus.ONLINE : ConnectionStatus.OFFLINE,
-  lastSeenAt: timestampInit(Date.now() - (i + 1) * 60_000),
-}));
+  connectionStatus: status,
+  lastSeenAt: timestampInit(Date.now() - lastSeenMsAgo),
+});
+
+const fleet: VehicleInit[] = Array.from({ length: 60 }, (_, i) => vehicle(i, i % 2 === 0 ? ConnectionStatus.ONLINE : ConnectionStatus.OFFLINE, (i + 1) * 60_000));
 
 async function renderFleet(role = Role.ENGINEER) {
   const requests: ListVehiclesRequest[] = [];
@@ -85,7 +87,7 @@ describe("FleetPage", () => {
     const { events } = await renderFleet();
     await screen.findByText("Live");
     expect(bodyRows()[0]!.textContent).toContain("Online");
-    act(() => events.push({ vehicle: { ...fleet[0]!, connectionStatus: ConnectionStatus.OFFLINE, lastSeenAt: timestampInit(Date.now() - 5 * 60_000) } }));
+    act(() => events.push({ vehicle: vehicle(0, ConnectionStatus.OFFLINE, 5 * 60_000) }));
     await waitFor(() => expect(bodyRows()[0]!.textContent).toContain("Offline"));
     expect(bodyRows()[0]!.textContent).toContain("5 minutes ago");
   });
