@@ -22,6 +22,8 @@ export async function migrate(pool: Pool, opts: { schema?: string; logger?: Logg
       schema: opts.schema ?? "public",
       createSchema: opts.schema !== undefined,
       checkOrder: true,
+      // Wait for a concurrent migration (another replica, a parallel test) instead of failing.
+      advisoryLockMode: "wait",
       logger: {
         debug: () => undefined,
         info: (msg: string) => opts.logger?.debug(msg),
