@@ -1,1 +1,3 @@
 export * from "./infra.js";
+export * from "./stack.js";
+export * from "./watch.js";
