@@ -8,6 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   createLogger,
@@ -40,9 +41,11 @@ const DEMO_DEFAULTS: Env = {
 
 async function main(): Promise<void> {
   const env: Env = { ...DEMO_DEFAULTS, ...process.env };
-  const logger = createLogger({ service: "all-in-one", level: envLogLevel(env), pretty: envBool(env, "LOG_PRETTY", false) });
+  const logOptions = { level: envLogLevel(env), pretty: envBool(env, "LOG_PRETTY", false) };
+  const logger = createLogger({ service: "all-in-one", ...logOptions });
+  const serviceLogger = (service: string) => createLogger({ service, ...logOptions });
 
-  if (!existsSync(`${root}/web/dist/index.html`)) {
+  if (!env.WEB_DIST_DIR && !existsSync(join(root, "web", "dist", "index.html"))) {
     logger.info("building the web app once (web/dist is missing)");
     const built = spawnSync("npm", ["run", "build", "-w", "web"], { cwd: root, stdio: "inherit" });
     if (built.status !== 0) throw new Error("building the web app failed (npm run build -w web)");
@@ -51,7 +54,8 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: `${root}/.data/pglite`, logger });
+    // DATA_DIR moves the embedded database (default .data/ in the repository).
+    embedded = await startEmbeddedPostgres({ dataDir: join(env.DATA_DIR ?? join(root, ".data"), "pglite"), logger });
     databaseUrl = embedded.url;
   }
   // PGlite is one session: the whole process shares one pool of one connection.
@@ -60,11 +64,11 @@ async function main(): Promise<void> {
   await migrate(pool, { logger });
 
   const connectorConfig = loadConnectorConfig(env);
-  const connector = await startConnector(connectorConfig, { pool, bus, logger: logger.child({ service: "connector" }) });
+  const connector = await startConnector(connectorConfig, { pool, bus, logger: serviceLogger("connector") });
   const gatewayConfig = loadGatewayConfig(env);
-  const gateway = await startGateway(gatewayConfig, { pool, bus, logger: logger.child({ service: "gateway" }) });
+  const gateway = await startGateway(gatewayConfig, { pool, bus, logger: serviceLogger("gateway") });
   const fleetConfig = loadFleetConfig({ ...env, CONNECTOR_URL: `127.0.0.1:${connector.grpcPort}` }, process.argv.slice(2));
-  const fleet = await startFleet(fleetConfig, { logger: logger.child({ service: "vehicle-sim" }) });
+  const fleet = await startFleet(fleetConfig, { logger: serviceLogger("vehicle-sim") });
 
   const url = `http://localhost:${gateway.port}`;
   console.log(
