@@ -29,7 +29,7 @@ describe("connector: several connectors share the fleet", () => {
     await Promise.all(events.map((e) => e.waitFor((ev) => ev.event.case === "status" && ev.event.value.status === CommandStatus.COMPLETED)));
     // Each vehicle got exactly its own command.
     for (const [i, vehicle] of vehicles.entries()) {
-      expect(vehicle.received.filter((m) => m.kind.case === "execute").map((m) => m.kind.value!.commandId)).toEqual([commands[i]]);
+      expect(vehicle.received.flatMap((m) => (m.kind.case === "execute" ? [m.kind.value.commandId] : []))).toEqual([commands[i]]);
     }
     const { rows } = await stack.db.pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM commands WHERE command_id = ANY($1::uuid[]) AND status = 'completed'",

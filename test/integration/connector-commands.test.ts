@@ -47,7 +47,7 @@ describe("connector: command path", () => {
     const m = new RegExp(`chunks_dropped_total\\{[^}]*reason="${reason}"[^}]*\\} (\\d+)`).exec(text);
     return m ? Number(m[1]) : 0;
   };
-  const statuses = (events: readonly CommandEvent[]) => events.filter((e) => e.event.case === "status").map((e) => e.event.value!.status);
+  const statuses = (events: readonly CommandEvent[]) => events.flatMap((e) => (e.event.case === "status" ? [e.event.value.status] : []));
 
   async function running(commandName = "ReadDTC", timeoutMs = 5000) {
     const connector = await stack.startConnector();

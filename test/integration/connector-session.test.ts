@@ -161,8 +161,9 @@ describe("connector: vehicle sessions", () => {
   });
 
   it("closes a stream that sends nothing for 3 heartbeat intervals and marks the vehicle offline", async () => {
-    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "40" });
+    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "250" });
     const id = stack.vehicle(10);
+    await stack.insertVehicle(id);
     const v = await stack.onlineVehicle(connector, id);
     const s = await v.status;
     expect(s.code).toBe(status.DEADLINE_EXCEEDED);
@@ -170,13 +171,13 @@ describe("connector: vehicle sessions", () => {
   });
 
   it("heartbeats keep a session open and move last_seen_at forward in batches", async () => {
-    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "60" });
+    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "200" });
     const id = stack.vehicle(11);
     const v = await stack.onlineVehicle(connector, id);
     const before = (await vehicleRow(id.vehicleId))!.last_seen_at!.getTime();
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 10; i++) {
       v.heartbeat();
-      await new Promise((r) => setTimeout(r, 40));
+      await new Promise((r) => setTimeout(r, 50));
     }
     expect(connector.sessionCount()).toBe(1);
     await expect.poll(async () => (await vehicleRow(id.vehicleId))!.last_seen_at!.getTime()).toBeGreaterThan(before);

@@ -40,6 +40,8 @@ interface LiveSession extends VehicleSession {
   readonly subscriptions: AbortController;
   executeSub: BusSubscription | undefined;
   open: boolean;
+  /** Counted in vehicle_connections_active (set once the hello was accepted). */
+  counted: boolean;
 }
 
 /** A stream being watched for idleness (before and after its hello). */
@@ -148,26 +150,31 @@ export function createSessionManager(deps: {
     if (owner !== session.sessionId) replace(session, `claimed by ${claim.connectorId}`);
   };
 
-  const open = async (link: VehicleLink, hello: ReturnType<typeof validateHello>): Promise<LiveSession> => {
+  const createSession = (link: VehicleLink, vehicleId: string): LiveSession => {
     const sessionId = randomUUID();
-    const subscriptions = new AbortController();
-    const session: LiveSession = {
+    return {
       sessionId,
-      vehicleId: hello.vehicleId,
-      logger: deps.logger.child({ vehicleId: hello.vehicleId, sessionId }),
+      vehicleId,
+      logger: deps.logger.child({ vehicleId, sessionId }),
       link,
-      subscriptions,
+      subscriptions: new AbortController(),
       executeSub: undefined,
       open: true,
+      counted: false,
       get isOpen() {
         return this.open;
       },
       send: (message: ConnectorMessage) => link.send(message),
     };
+  };
+
+  const open = async (session: LiveSession, hello: ReturnType<typeof validateHello>): Promise<void> => {
+    const { link, sessionId, subscriptions } = session;
     const { row, registered } = await markOnline(pool, hello, sessionId);
     if (registered) session.logger.info({ vin: row.vin }, "new vehicle registered");
     const older = sessions.get(hello.vehicleId);
     sessions.set(hello.vehicleId, session);
+    session.counted = true;
     metrics.connectionsActive.inc();
     if (older) replace(older, "same connector");
     const signal = subscriptions.signal;
@@ -188,13 +195,13 @@ export function createSessionManager(deps: {
       metrics.databaseErrors.inc();
       session.logger.error({ err }, "could not deliver queued commands");
     });
-    return session;
   };
 
   const close = async (session: LiveSession): Promise<void> => {
     session.open = false;
     if (sessions.get(session.vehicleId) === session) sessions.delete(session.vehicleId);
-    metrics.connectionsActive.dec();
+    if (session.counted) metrics.connectionsActive.dec();
+    session.counted = false;
     session.subscriptions.abort();
     if (sightings.get(session.vehicleId)?.sessionId === session.sessionId) sightings.delete(session.vehicleId);
     if (aborted) return;
@@ -230,9 +237,9 @@ export function createSessionManager(deps: {
       }
       const hello = validateHello(first.value.kind.value, tokenVehicleId);
       if (aborted) throw new LinkError("unavailable", "connector is shutting down");
-      let session: LiveSession | undefined;
+      const session = createSession(link, hello.vehicleId);
       try {
-        session = await open(link, hello);
+        await open(session, hello);
         for (;;) {
           const next = await messages.next();
           if (next.done) return;
@@ -255,7 +262,7 @@ export function createSessionManager(deps: {
           }
         }
       } finally {
-        if (session) await close(session);
+        await close(session);
       }
     } finally {
       watched.delete(link);
