@@ -70,7 +70,7 @@ describe("simulated vehicles on the real connector", () => {
     ).rows;
 
   it("ReadDTC on a fresh vehicle: P0420, P0171, final totalDtcs 2, stored and spaced; the request id is in the simulator's log", async () => {
-    const { vehicle, fleet } = await online({ chunkIntervalMs: 60 });
+    const { vehicle, fleet } = await online({ chunkIntervalMs: 100 });
     const { commandId, events, correlationId } = await submit(vehicle.identity.vehicleId, "ReadDTC", { ecuAddress: "0x10", format: "UDS" });
     await terminal(events);
     expect(await row(commandId)).toMatchObject({ status: "completed", error_message: null });
@@ -82,9 +82,9 @@ describe("simulated vehicles on the real connector", () => {
     ]);
     const chunkEvents = events.items.filter((e) => e.event.case === "response");
     expect(chunkEvents).toHaveLength(3);
-    // Spacing as configured (60 ms), measured on the stored receive times, with slack for scheduling.
+    // Spacing as configured (100 ms), measured on the stored receive times, with slack for storing latency.
     for (let i = 1; i < rows.length; i++) {
-      expect(rows[i]!.received_at.getTime() - rows[i - 1]!.received_at.getTime()).toBeGreaterThanOrEqual(45);
+      expect(rows[i]!.received_at.getTime() - rows[i - 1]!.received_at.getTime()).toBeGreaterThanOrEqual(50);
     }
     expect(fleet.logs).toContainEqual(expect.objectContaining({ msg: "Execute received", requestId: correlationId, commandId }));
   });
@@ -116,11 +116,13 @@ describe("simulated vehicles on the real connector", () => {
   });
 
   it("keeps its session alive with heartbeats at the interval the connector asked for", async () => {
-    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "40" });
+    // Short enough to see several intervals pass, long enough that an event loop busy with the
+    // in-process PGlite does not look like a dead link.
+    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "150" });
     const fleet = await startTestFleet({ connectorPort: connector.grpcPort, secret: TEST_VEHICLE_SECRET, vehicles: 3 });
     fleets.push(fleet);
     // Three intervals without a message would close a session; wait well past that.
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1000));
     expect(fleet.online).toBe(3);
     expect(fleet.vehicles.map((v) => v.sessions)).toEqual([1, 1, 1]);
     const { rows } = await stack.db.pool.query<{ connection_status: string }>(

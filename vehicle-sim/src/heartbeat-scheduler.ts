@@ -20,6 +20,7 @@ interface Entry {
 }
 
 /**
+ * Creates the fleet's heartbeat timer.
  * @param maxTickMs the coarsest tick; the tick is a quarter of the shortest registered
  *   interval when that is finer (tests use millisecond intervals), but never below 5 ms.
  */
