@@ -27,7 +27,7 @@ import { RefreshTokenError, type AuditContext, type RefreshTokens } from "./refr
 import { isRoleName, roleToProto } from "./roles.js";
 import { guarded } from "./rpc-errors.js";
 import type { StreamTickets } from "./stream-tickets.js";
-import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, optionalUuid, requireOpaqueToken, requireString } from "./validate.js";
+import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, optionalUuid, requireOpaqueToken, requireString, requireText } from "./validate.js";
 
 /** The one answer to a failed login, whatever failed (unknown user, wrong password, inactive): nothing to enumerate. */
 export const LOGIN_FAILED_MESSAGE = "invalid username or password";
@@ -75,7 +75,7 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
 
   return {
     login: guarded(logger, "Login", async (req, ctx) => {
-      const username = requireString("username", req.username, MAX_USERNAME_LENGTH);
+      const username = requireText("username", req.username, MAX_USERNAME_LENGTH);
       const password = requireString("password", req.password, MAX_PASSWORD_LENGTH);
       const audit = auditContext(ctx);
       const { rows } = await pool.query<LoginRow>(

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { optionalUuid, requireOpaqueToken, requireString, requireUuid } from "./validate.js";
+import { optionalText, optionalUuid, requireOpaqueToken, requireString, requireText, requireUuid } from "./validate.js";
 
 function codeAndMessage(fn: () => unknown): [Code, string] {
   try {
@@ -19,6 +19,13 @@ describe("validators", () => {
     expect(codeAndMessage(() => requireString("password", "", 256))).toEqual([Code.InvalidArgument, "password: is required"]);
     expect(codeAndMessage(() => requireOpaqueToken("refresh_token", "secret value!"))).toEqual([Code.InvalidArgument, "refresh_token: is malformed"]);
     expect(codeAndMessage(() => requireUuid("command_id", "1; DROP TABLE users"))).toEqual([Code.InvalidArgument, "command_id: must be a UUID"]);
+  });
+
+  it("refuse control characters in text that reaches SQL", () => {
+    expect(codeAndMessage(() => requireText("username", "ad\u0000min", 64))).toEqual([Code.InvalidArgument, "username: must not contain control characters"]);
+    expect(codeAndMessage(() => optionalText("query", "\u001b[31m", 64))).toEqual([Code.InvalidArgument, "query: must not contain control characters"]);
+    expect(optionalText("query", "", 64)).toBeUndefined();
+    expect(requireText("username", "Jürgen-Ølsen", 64)).toBe("Jürgen-Ølsen");
   });
 
   it("accept well-formed values", () => {

@@ -39,11 +39,34 @@ export function optionalUuid(field: string, value: string): string | undefined {
   return value === "" ? undefined : requireUuid(field, value);
 }
 
+// C0 controls and DEL. NUL in particular: PostgreSQL refuses it in text (SQLSTATE 22021),
+// which would surface as a database failure instead of the caller's mistake.
+/** True when a string holds no control characters (safe for text columns and log lines). */
+export function isPlainText(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
+
 /** A required string of bounded length (counted in characters). */
 export function requireString(field: string, value: string, maxLength: number): string {
   if (value === "") throw invalidArgument(field, "is required");
   if (value.length > maxLength) throw invalidArgument(field, `must be at most ${maxLength} characters`);
   return value;
+}
+
+/** A required name-like string (username, search text) that goes to SQL: bounded, no control characters. */
+export function requireText(field: string, value: string, maxLength: number): string {
+  requireString(field, value, maxLength);
+  if (!isPlainText(value)) throw invalidArgument(field, "must not contain control characters");
+  return value;
+}
+
+/** requireText for an optional filter: undefined when empty. */
+export function optionalText(field: string, value: string, maxLength: number): string | undefined {
+  return value === "" ? undefined : requireText(field, value, maxLength);
 }
 
 /** A refresh token or stream ticket as this gateway mints them; anything else is refused unread. */
