@@ -130,7 +130,7 @@ export function CommandForm({ types, vehicleId, vehicleLabel, initialCommand, ca
   if (types.length === 0) return <p className="muted">No commands available.</p>;
 
   return (
-    <form className="form" onSubmit={submit} noValidate aria-label="Command">
+    <form className="form" onSubmit={submit} noValidate>
       <div className="field">
         <label htmlFor={`${formId}-command`}>Command</label>
         <select id={`${formId}-command`} value={name} onChange={(e) => selectCommand(e.target.value)}>

@@ -8,7 +8,6 @@ import {
   ErrorMessages,
   FailurePhase,
   VehicleService,
-  type CommandEvent,
   type WatchCommandRequest,
 } from "@sovd/proto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -174,13 +173,19 @@ describe("CommandPage", () => {
   });
 
   it("shows the stored chunks of a past command", async () => {
-    const { watches } = await renderPage("ReadDTC", {
+    const { watches, live } = await renderPage("ReadDTC", {
       status: CommandStatus.COMPLETED,
       stored: [chunk(1, { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" }), chunk(2, { status: "complete", totalDtcs: 1 }, true)],
     });
     expect(timelineItems()).toHaveLength(2);
     expect(screen.getByRole("table").textContent).toContain("P0420");
-    expect(watches).toHaveLength(0);
+    // The gateway replays the terminal status and ends the stream of a finished command.
+    await waitFor(() => expect(watches).toHaveLength(1));
+    act(() => live.push(status(CommandStatus.COMPLETED)));
+    act(() => live.end());
+    expect(await screen.findByText("Finished")).toBeTruthy();
+    expect(timelineItems()).toHaveLength(2);
+    expect(screen.getByText("Completed")).toBeTruthy();
   });
 
   it("cancels a running command", async () => {
@@ -192,4 +197,3 @@ describe("CommandPage", () => {
   });
 });
 
-export type { CommandEvent };

@@ -70,12 +70,14 @@ export function CommandPage({ commandId }: { commandId: string }) {
   const terminal = isTerminalStatus(state.status);
   const canCancel = permissionsOf(user.role).canSubmit && !terminal;
   const type = types.data?.find((t) => t.name === command.commandName);
+  // The deadline the command really had (a per-command override included).
+  const deadlineMs = command.deadlineAt && submittedAtMs !== undefined ? timestampMs(command.deadlineAt) - submittedAtMs : undefined;
   const failure =
     state.status === CommandStatus.FAILED || (state.errorMessage && state.status === CommandStatus.CANCELLED)
       ? describeFailure({
           errorMessage: state.errorMessage,
           phase: state.phase,
-          configuredTimeoutMs: state.failure?.configuredTimeoutMs,
+          configuredTimeoutMs: state.failure?.configuredTimeoutMs || deadlineMs,
           catalogTimeoutMs: type?.defaultTimeoutMs,
           vehicle,
           now,
@@ -165,8 +167,8 @@ export function CommandPage({ commandId }: { commandId: string }) {
         <div>
           <dt>Timeout</dt>
           <dd>
-            {command.deadlineAt && submittedAtMs !== undefined
-              ? formatDuration(timestampMs(command.deadlineAt) - submittedAtMs)
+            {deadlineMs !== undefined
+              ? formatDuration(deadlineMs)
               : type
                 ? formatDuration(type.defaultTimeoutMs)
                 : "–"}

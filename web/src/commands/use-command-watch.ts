@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Command } from "@sovd/proto";
+import { CommandStatus, type Command } from "@sovd/proto";
 import { useApi } from "../api/api-context.js";
 import { describeRpcError } from "../api/errors.js";
 import { backoffDelay, sleep } from "../lib/backoff.js";
@@ -10,8 +10,8 @@ import { applyEvent, fromStored, initialWatchState, isTerminalStatus, lastSequen
 const FINAL_CODES = new Set([Code.NotFound, Code.PermissionDenied, Code.Unauthenticated, Code.InvalidArgument]);
 
 /**
- * Follows one command: its stored state and chunks (GetCommand), then the live events of
- * WatchCommand until the command is terminal. A stream that breaks is resumed with
+ * Follows one command: its stored record (GetCommand) and the events of WatchCommand (stored
+ * chunks replayed, then live) until the command is terminal. A stream that breaks is resumed with
  * `after_sequence` = the last chunk received (with backoff), so nothing repeats and nothing
  * is lost. `merge` folds in a command returned by another call (CancelCommand).
  */
@@ -30,15 +30,33 @@ export function useCommandWatch(commandId: string): { state: WatchState; merge: 
     const { signal } = controller;
     update(initialWatchState);
 
-    const follow = async (): Promise<void> => {
+    const fail = (err: unknown): void => {
+      if (signal.aborted) return;
+      update({ ...current.current, stream: "error", streamError: describeRpcError(err) });
+      controller.abort();
+    };
+
+    // The stored record (GetCommand) and the event stream are asked for at once: WatchCommand
+    // replays stored chunks and the current status itself, so the first live chunk never
+    // waits for a round trip. Whatever arrives first, the other is merged into it.
+    const loadRecord = async (): Promise<void> => {
       try {
         const stored = await api.commands.getCommand({ commandId }, { signal });
         if (!stored.command) throw new ConnectError("command missing in answer", Code.Internal);
-        update({ ...fromStored(stored.command, stored.responses), stream: "live" });
+        const prev = current.current;
+        const record = fromStored(stored.command, [...stored.responses, ...prev.responses]);
+        // A status that came with the stream is at least as new as the record.
+        const next =
+          prev.status === CommandStatus.UNSPECIFIED
+            ? record
+            : { ...record, command: { ...stored.command, status: prev.status }, status: prev.status, errorMessage: prev.errorMessage || record.errorMessage, failure: prev.failure ?? record.failure, phase: prev.phase || record.phase };
+        update({ ...next, stream: prev.stream === "loading" ? "live" : prev.stream, streamError: prev.streamError });
       } catch (err) {
-        if (!signal.aborted) update({ ...current.current, stream: "error", streamError: describeRpcError(err) });
-        return;
+        fail(err);
       }
+    };
+
+    const follow = async (): Promise<void> => {
       let attempt = 0;
       while (!signal.aborted && !isTerminalStatus(current.current.status)) {
         try {
@@ -50,7 +68,7 @@ export function useCommandWatch(commandId: string): { state: WatchState; merge: 
         } catch (err) {
           if (signal.aborted) return;
           if (FINAL_CODES.has(ConnectError.from(err).code)) {
-            update({ ...current.current, stream: "error", streamError: describeRpcError(err) });
+            fail(err);
             return;
           }
         }
@@ -76,6 +94,8 @@ export function useCommandWatch(commandId: string): { state: WatchState; merge: 
       }
       if (!signal.aborted) update({ ...current.current, stream: "ended" });
     };
+
+    void loadRecord();
     void follow();
     return () => controller.abort();
   }, [api, commandId, update]);

@@ -111,10 +111,12 @@ export class SessionManager implements TokenSource {
   /** Signs out: revokes the refresh token at the gateway (best effort) and forgets it. */
   async logout(): Promise<void> {
     const refreshToken = this.options.storage.getItem(REFRESH_TOKEN_KEY);
+    const accessToken = this.token;
     this.end(SessionNotices.signedOut);
     if (refreshToken) {
       try {
-        await this.auth.logout({ refreshToken });
+        // The session is already gone here, so the call carries its last access token itself.
+        await this.auth.logout({ refreshToken }, accessToken ? { headers: { authorization: `Bearer ${accessToken}` } } : {});
       } catch {
         // The token is forgotten locally either way; it expires on its own at the gateway.
       }

@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { configure } from "@testing-library/react";
 import { createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
 import { AuthService, COMMAND_CATALOG, ParamType, Role, type CommandType } from "@sovd/proto";
 import { createApi, type Api } from "../api/api.js";
@@ -7,6 +8,9 @@ import { createAuthInterceptor } from "../api/auth-interceptor.js";
 import { SessionManager } from "../session/session.js";
 import { SessionProvider } from "../session/session-context.js";
 import { timestampInit } from "../lib/time.js";
+
+// Component tests share the machine with integration suites: give async queries room.
+configure({ asyncUtilTimeout: 5_000 });
 
 /** A Storage in memory, standing in for `sessionStorage`. */
 export function memoryStorage(): Storage {
