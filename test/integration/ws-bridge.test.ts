@@ -10,6 +10,8 @@ const SECRET = "gateway-test-secret-0123456789-abcdefghijkl";
 
 interface Client {
   ws: WebSocket;
+  /** Headers of the 101 Switching Protocols response. */
+  upgradeHeaders: Record<string, unknown>;
   messages: Record<string, unknown>[];
   /** Waits until `n` messages arrived. */
   waitFor(n: number, timeoutMs?: number): Promise<Record<string, unknown>[]>;
@@ -17,8 +19,12 @@ interface Client {
   send(data: unknown): void;
 }
 
-function connect(baseUrl: string, path: string): Promise<Client> {
-  const ws = new WebSocket(baseUrl.replace("http", "ws") + path);
+function connect(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<Client> {
+  const ws = new WebSocket(baseUrl.replace("http", "ws") + path, { headers });
+  let upgradeHeaders: Record<string, unknown> = {};
+  ws.once("upgrade", (res) => {
+    upgradeHeaders = res.headers;
+  });
   const messages: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   ws.on("message", (data) => {
@@ -32,6 +38,9 @@ function connect(baseUrl: string, path: string): Promise<Client> {
       resolve({
         ws,
         messages,
+        get upgradeHeaders() {
+          return upgradeHeaders;
+        },
         closed,
         send: (data) => ws.send(typeof data === "string" ? data : JSON.stringify(data)),
         waitFor: (n, timeoutMs = 5000) =>
@@ -113,7 +122,8 @@ describe("WebSocket bridge", () => {
     const { id, stop } = await runningCommand();
     try {
       const subsBefore = stack.bus.subscriptionCount();
-      const first = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`);
+      const first = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`, { "x-request-id": "ws-trace-7" });
+      expect(first.upgradeHeaders["x-request-id"]).toBe("ws-trace-7");
       await stack.chunk(id, 1, { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" });
       await first.waitFor(1);
       const late = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`);

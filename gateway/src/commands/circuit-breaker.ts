@@ -1,4 +1,4 @@
-/**
+/*
  * One circuit breaker per vehicle for dispatches (ARCHITECTURE §7): `failureThreshold`
  * consecutive failed dispatches open it; while open, dispatches fail at once; after
  * `cooldownMs` exactly one trial dispatch is let through, and its success closes the
@@ -9,6 +9,7 @@
  * in one bounded map, with no timers at all: the cool-down is compared on the next attempt.
  * Vehicles with no recent failures have no entry.
  */
+/** Thresholds of the breakers (BREAKER_FAILURE_THRESHOLD, BREAKER_COOLDOWN_MS) and the gauge hook. */
 export interface CircuitBreakerOptions {
   readonly failureThreshold: number;
   readonly cooldownMs: number;
@@ -40,6 +41,7 @@ export interface CircuitBreakers {
   openCount(): number;
 }
 
+/** The bounded per-vehicle breaker map described above; no timers. */
 export function createCircuitBreakers(opts: CircuitBreakerOptions): CircuitBreakers {
   const entries = new Map<string, Entry>();
   const now = opts.now ?? (() => Date.now());

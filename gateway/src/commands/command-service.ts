@@ -52,6 +52,7 @@ export interface CommandLimits {
   readonly maxQueueTtlMs: number;
 }
 
+/** Everything CommandService uses; one typed door, no container (STYLE "Shape of a service"). */
 export interface CommandServiceDeps {
   readonly pool: Pool;
   readonly bus: Bus;

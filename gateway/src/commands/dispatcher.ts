@@ -70,6 +70,7 @@ export interface DispatchClient {
   readonly userAgent?: string;
 }
 
+/** The background dispatch of submitted commands, one per gateway instance. */
 export interface Dispatcher {
   /** Dispatches a stored `pending` command in the background; returns at once. */
   start(row: CommandRow, opts?: { queueTtlMs?: number; client?: DispatchClient }): void;

@@ -19,7 +19,7 @@ import {
 } from "@sovd/proto";
 import { NotFoundError } from "../errors.js";
 
-/**
+/*
  * The one replay-then-live machinery (ARCHITECTURE §3 "Watch") behind WatchCommand and the
  * WebSocket bridge, so both deliver the same events:
  *
@@ -33,6 +33,7 @@ import { NotFoundError } from "../errors.js";
  *
  * The subscription is released in `finally`, whichever way the stream ends.
  */
+/** What a watch reads from: the stored command and responses, the command's event subject. */
 export interface WatchDeps {
   readonly pool: Pool;
   readonly bus: Bus;
@@ -41,6 +42,7 @@ export interface WatchDeps {
   readonly active?: Gauge<"kind">;
 }
 
+/** How one watch runs: where to resume, when to stop, who may see the command. */
 export interface WatchOptions {
   /** Only responses with a greater sequence number are delivered (resume). */
   readonly afterSequence?: number;

@@ -14,6 +14,7 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
 /** A connection that sends nothing for this long is closed (slowloris guard). */
 const FIRST_BYTES_TIMEOUT_MS = 10_000;
 
+/** The two protocol handlers behind the one port, and the HTTP/1.1 upgrade handler. */
 export interface DualProtocolServerOptions {
   readonly port: number;
   readonly host?: string;
@@ -23,6 +24,7 @@ export interface DualProtocolServerOptions {
   readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
+/** The listening port and its graceful close. */
 export interface DualProtocolServer {
   readonly port: number;
   /** Stops accepting, lets open requests finish for up to `graceMs`, then cuts what is left. */

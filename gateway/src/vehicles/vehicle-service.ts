@@ -43,6 +43,7 @@ export function vehicleFromRow(row: VehicleRow): Vehicle {
 /** Escapes LIKE metacharacters so a query is matched literally as a prefix. */
 const likePrefix = (q: string): string => `${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** What VehicleService reads from: the fleet table and the connectors' presence events. */
 export interface VehicleServiceDeps {
   readonly pool: Pool;
   readonly bus: Bus;

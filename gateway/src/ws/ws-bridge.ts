@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { getCommandRow, requestIdFrom, type Bus, type Logger, type Pool } from "@sovd/platform";
+import { getCommandRow, REQUEST_ID_HEADER, requestIdFrom, type Bus, type Logger, type Pool } from "@sovd/platform";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.js";
 import { watchCommandEvents } from "../commands/watch.js";
@@ -27,6 +27,7 @@ const MAX_EARLY_FRAMES = 8;
 /** Turns the URL credential of a bridge connection into the caller (auth.authenticateStream). */
 export type StreamAuthenticator = (credential: { token?: string; ticket?: string }, commandId: string) => Promise<Principal>;
 
+/** Heartbeat and slow-client bounds (WS_PING_INTERVAL_MS, WS_MAX_BUFFERED_BYTES). */
 export interface WsBridgeConfig {
   /** Ping every connection this often; one that has not answered the previous ping is terminated. */
   readonly pingIntervalMs: number;
@@ -34,6 +35,7 @@ export interface WsBridgeConfig {
   readonly maxBufferedBytes: number;
 }
 
+/** The bridge as the HTTP server sees it: an upgrade handler with a graceful close. */
 export interface WsBridge {
   /** Takes an HTTP/1.1 upgrade; false when the path is not the bridge's (the caller answers it). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
@@ -73,6 +75,8 @@ export function createWsBridge(deps: {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const connections = new Set<Connection>();
   let closing = false;
+  // The request id (the caller's when sane, else a new one) is returned on the 101 response too.
+  wss.on("headers", (headers, req) => headers.push(`${REQUEST_ID_HEADER}: ${req.headers[REQUEST_ID_HEADER] as string}`));
 
   const heartbeat = setInterval(() => {
     for (const conn of connections) {
@@ -203,7 +207,13 @@ export function createWsBridge(deps: {
         socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         return true;
       }
-      const commandId = decodeURIComponent(match[1]!);
+      req.headers[REQUEST_ID_HEADER] = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
+      let commandId: string;
+      try {
+        commandId = decodeURIComponent(match[1]!);
+      } catch {
+        commandId = "";
+      }
       wss.handleUpgrade(req, socket, head, (ws) => {
         onConnection(ws, req, commandId, url.searchParams).catch((err: unknown) => {
           logger.error({ err }, "websocket connection setup failed");
