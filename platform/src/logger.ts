@@ -25,6 +25,18 @@ export const REDACT_PATHS = [
   "*.headers.authorization",
   "headers.cookie",
   "*.headers.cookie",
+  // Wire (snake_case) spellings and the other secrets a config or row object may carry.
+  "access_token",
+  "*.access_token",
+  "refresh_token",
+  "*.refresh_token",
+  "password_hash",
+  "*.password_hash",
+  "passwordHash",
+  "*.passwordHash",
+  "jwtSecret",
+  "*.jwtSecret",
+  "*.*.jwtSecret",
 ];
 
 export interface LoggerOptions {

@@ -22,6 +22,7 @@ import {
 import { clientInfoKey } from "../request-context.js";
 import type { AccessTokens } from "./access-token.js";
 import type { AuthMetrics } from "./auth-metrics.js";
+import { hashOpaqueToken } from "./opaque-token.js";
 import { requirePrincipal, type Principal } from "./principal.js";
 import { RefreshTokenError, type AuditContext, type RefreshTokens } from "./refresh-tokens.js";
 import { isRoleName, roleToProto } from "./roles.js";
@@ -89,7 +90,9 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
         const reason = !row ? "unknown_user" : !passwordOk ? "wrong_password" : "inactive_user";
         await insertAudit(pool, { action: "user_login_failed", userId: row?.user_id ?? null, details: { username, reason }, ...audit });
         metrics.failure("bad_credentials");
-        logger.info({ username, reason, requestId: audit.requestId }, "login failed");
+        // Logs travel further than the admin-only audit table: an unknown "username" is often a
+        // password typed into the wrong field, so only known usernames are logged verbatim.
+        logger.info({ username: row ? username : `unknown#${hashOpaqueToken(username).slice(0, 12)}`, reason, requestId: audit.requestId }, "login failed");
         throw new ConnectError(LOGIN_FAILED_MESSAGE, Code.Unauthenticated);
       }
       const user: Principal = { userId: row.user_id, username: row.username, role: row.role };
