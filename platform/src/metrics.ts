@@ -10,6 +10,11 @@ export function createMetricsRegistry(labels: Record<string, string> = {}): Regi
   const registry = new Registry();
   registry.setDefaultLabels(labels);
   collectDefaultMetrics({ register: registry });
+  // Gauges named like counters fail `promtool check metrics`; the per-type gauges without
+  // the suffix (nodejs_active_handles{type}, ...) carry the same information.
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    registry.removeSingleMetric(name);
+  }
   return registry;
 }
 
