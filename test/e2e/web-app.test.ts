@@ -137,6 +137,25 @@ describe("web app in a browser", () => {
     expect(problems).toEqual([]);
   });
 
+  it("ReadDataByID samples draw a chart that grows as they arrive", async () => {
+    const { page, problems } = await open();
+    await signIn(page, "engineer2", SEEDED_PASSWORDS.engineer2!);
+    await page.goto(`/#/run?vehicle=${stack.vehicleIds[0]}&command=ReadDataByID`);
+    await expect.poll(() => page.getByRole("combobox", { name: "Vehicle", exact: true }).inputValue()).toBe(stack.vehicleIds[0]);
+    await page.getByRole("button", { name: "Send command" }).click();
+    await page.getByText("dataId is required.").waitFor();
+    await page.getByRole("combobox", { name: /^dataId/ }).selectOption("0xF40D");
+    await page.getByRole("spinbutton", { name: /^samples/ }).fill("4");
+    await page.getByRole("button", { name: "Send command" }).click();
+    await page.waitForURL(/#\/commands\//);
+    await page.locator('svg[data-samples="1"]').waitFor();
+    await page.locator('svg[data-samples="4"]').waitFor();
+    await page.locator('[data-status="completed"]').waitFor();
+    expect(await page.getByRole("img").getAttribute("aria-label")).toMatch(/^Vehicle speed \(km\/h\): 4 samples, latest /);
+    await shot(page, "10-read-data-chart");
+    expect(problems).toEqual([]);
+  });
+
   it("a command to a vehicle that stays silent ends with the timeout in words", async () => {
     stack.fleet.vehicle(1).misbehave("silent");
     const { page, problems } = await open();

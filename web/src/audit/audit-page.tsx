@@ -123,11 +123,11 @@ function AuditLogView() {
           <label htmlFor={`${formId}-command`}>Command id</label>
           <input id={`${formId}-command`} value={draft.commandId} onChange={set("commandId")} autoComplete="off" spellCheck={false} />
         </div>
-        <div className="field">
+        <div className="field field-date">
           <label htmlFor={`${formId}-from`}>After</label>
           <input id={`${formId}-from`} type="datetime-local" value={draft.from} onChange={set("from")} />
         </div>
-        <div className="field">
+        <div className="field field-date">
           <label htmlFor={`${formId}-to`}>Before</label>
           <input id={`${formId}-to`} type="datetime-local" value={draft.to} onChange={set("to")} />
         </div>

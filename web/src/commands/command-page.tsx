@@ -69,6 +69,8 @@ export function CommandPage({ commandId }: { commandId: string }) {
   const submittedAtMs = command.submittedAt ? timestampMs(command.submittedAt) : undefined;
   const terminal = isTerminalStatus(state.status);
   const canCancel = permissionsOf(user.role).canSubmit && !terminal;
+  // Once terminal nothing more can arrive, even while the stream is still closing.
+  const stream: StreamState = terminal && state.stream === "live" ? "ended" : state.stream;
   const type = types.data?.find((t) => t.name === command.commandName);
   // The deadline the command really had (a per-command override included).
   const deadlineMs = command.deadlineAt && submittedAtMs !== undefined ? timestampMs(command.deadlineAt) - submittedAtMs : undefined;
@@ -111,8 +113,8 @@ export function CommandPage({ commandId }: { commandId: string }) {
           </p>
         </div>
         <div className="actions">
-          <span className={`stream stream-${state.stream}`} role="status">
-            {STREAM_TEXT[state.stream]}
+          <span className={`stream stream-${stream}`} role="status">
+            {STREAM_TEXT[stream]}
           </span>
           {canCancel ? (
             <button type="button" className="btn btn-danger" onClick={() => void cancel()} disabled={cancelling}>

@@ -113,15 +113,17 @@ export function FleetPage() {
                       <span className="muted">never</span>
                     )}
                   </td>
-                  <td className="row-actions">
-                    {canSubmit ? (
-                      <a className="btn btn-small" href={hrefs.run(v.vehicleId)} aria-label={`Run a command on ${v.vin}`}>
-                        Run command
+                  <td>
+                    <div className="row-actions">
+                      {canSubmit ? (
+                        <a className="btn btn-small" href={hrefs.run(v.vehicleId)} aria-label={`Run a command on ${v.vin}`}>
+                          Run command
+                        </a>
+                      ) : null}
+                      <a className="btn btn-small" href={hrefs.history(new URLSearchParams({ vin: v.vin }))} aria-label={`History of ${v.vin}`}>
+                        History
                       </a>
-                    ) : null}
-                    <a className="btn btn-small" href={hrefs.history(new URLSearchParams({ vin: v.vin }))} aria-label={`History of ${v.vin}`}>
-                      History
-                    </a>
+                    </div>
                   </td>
                 </tr>
               );

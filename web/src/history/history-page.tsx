@@ -129,11 +129,11 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
             ))}
           </select>
         </div>
-        <div className="field">
+        <div className="field field-date">
           <label htmlFor={`${formId}-from`}>Submitted after</label>
           <input id={`${formId}-from`} type="datetime-local" value={draft.from} onChange={set("from")} />
         </div>
-        <div className="field">
+        <div className="field field-date">
           <label htmlFor={`${formId}-to`}>Submitted before</label>
           <input id={`${formId}-to`} type="datetime-local" value={draft.to} onChange={set("to")} />
         </div>
