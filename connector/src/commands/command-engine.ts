@@ -42,7 +42,8 @@ export interface CommandEngine {
   dispatch(session: VehicleSession, request: DispatchRequest, requestId: string | undefined): Promise<DispatchOutcome>;
   /** Starts the vehicle's offline-queued commands, oldest first (on hello). */
   deliverQueued(session: VehicleSession): Promise<void>;
-  onChunk(session: VehicleSession, chunk: Chunk): void;
+  /** A chunk the vehicle sent, read off the stream at `receivedAt`. */
+  onChunk(session: VehicleSession, chunk: Chunk, receivedAt: Date): void;
   onFailure(session: VehicleSession, failure: Failure): void;
   /** The gateway cancelled a command: tell the vehicle, stop the deadline. */
   cancel(session: VehicleSession | undefined, commandId: string): void;
@@ -257,7 +258,7 @@ export function createCommandEngine(deps: {
     });
   };
 
-  const handleChunk = async (entry: InFlight, chunk: Chunk): Promise<void> => {
+  const handleChunk = async (entry: InFlight, chunk: Chunk, receivedAt: Date): Promise<void> => {
     const fields = { sequence: chunk.sequenceNumber, isFinal: chunk.isFinal };
     if (entry.ended) return drop("after_terminal", entry.logger, fields);
     if (entry.faults.timeout) return drop("fault_timeout", entry.logger, fields);
@@ -274,7 +275,13 @@ export function createCommandEngine(deps: {
       drop("invalid_payload", entry.logger, { ...fields, error: err.message });
       return failMalformed(entry, bytes, err, chunk.sequenceNumber);
     }
-    const stored = await storeChunk(pool, { commandId: entry.commandId, sequenceNumber: chunk.sequenceNumber, isFinal: chunk.isFinal, payload });
+    const stored = await storeChunk(pool, {
+      commandId: entry.commandId,
+      sequenceNumber: chunk.sequenceNumber,
+      isFinal: chunk.isFinal,
+      payload,
+      receivedAt,
+    });
     if (!stored.stored) return drop(stored.reason, entry.logger, fields);
     entry.chunks++;
     safely("response event", entry.logger, () =>
@@ -378,10 +385,10 @@ export function createCommandEngine(deps: {
       }
     },
 
-    onChunk(session, chunk) {
+    onChunk(session, chunk, receivedAt) {
       const entry = tracked(session, chunk.commandId);
       if (!entry) return dropUntracked(session, chunk.commandId, { sequence: chunk.sequenceNumber });
-      void onChain(entry, () => handleChunk(entry, chunk));
+      void onChain(entry, () => handleChunk(entry, chunk, receivedAt));
     },
 
     onFailure(session, failure) {

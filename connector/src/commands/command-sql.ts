@@ -56,10 +56,12 @@ const MAX_SEQUENCE = 2_147_483_647;
  * Stores a validated chunk if, and only if, it is the next one of a running command: the
  * sequence is checked in SQL (`last_sequence = seq - 1`) and the responses row is inserted in
  * the same transaction, so a duplicate, a gap or a chunk after the end is never stored.
+ * `received_at` is when the connector read the chunk off the stream, so storing latency never
+ * distorts the spacing a watcher sees.
  */
 export async function storeChunk(
   pool: Pool,
-  chunk: { commandId: string; sequenceNumber: number; isFinal: boolean; payload: JsonObject },
+  chunk: { commandId: string; sequenceNumber: number; isFinal: boolean; payload: JsonObject; receivedAt: Date },
 ): Promise<StoreChunkResult> {
   if (chunk.sequenceNumber < 1 || chunk.sequenceNumber > MAX_SEQUENCE) return { stored: false, reason: "out_of_sequence" };
   return withTransaction(pool, async (tx) => {
@@ -74,10 +76,10 @@ export async function storeChunk(
       return { stored: false, reason: status === "in_progress" ? "out_of_sequence" : "after_terminal" };
     }
     const { rows } = await tx.query<ResponseRow>(
-      `INSERT INTO responses (command_id, response_payload, sequence_number, is_final)
-       VALUES ($1, $2, $3, $4)
+      `INSERT INTO responses (command_id, response_payload, sequence_number, is_final, received_at)
+       VALUES ($1, $2, $3, $4, $5)
        RETURNING response_id, command_id, response_payload, sequence_number, is_final, received_at`,
-      [chunk.commandId, JSON.stringify(chunk.payload), chunk.sequenceNumber, chunk.isFinal],
+      [chunk.commandId, JSON.stringify(chunk.payload), chunk.sequenceNumber, chunk.isFinal, chunk.receivedAt.toISOString()],
     );
     return { stored: true, response: rows[0]! };
   });

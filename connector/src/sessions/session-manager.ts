@@ -244,13 +244,14 @@ export function createSessionManager(deps: {
           const next = await messages.next();
           if (next.done) return;
           seen.lastMessageAt = Date.now();
-          sightings.set(session.vehicleId, { vehicleId: session.vehicleId, sessionId: session.sessionId, at: new Date(seen.lastMessageAt) });
+          const at = new Date(seen.lastMessageAt);
+          sightings.set(session.vehicleId, { vehicleId: session.vehicleId, sessionId: session.sessionId, at });
           const kind = next.value.kind;
           switch (kind.case) {
             case "hello":
               throw new LinkError("failed_precondition", "Hello already received on this stream");
             case "chunk":
-              commands.onChunk(session, kind.value);
+              commands.onChunk(session, kind.value, at);
               break;
             case "failure":
               commands.onFailure(session, kind.value);
