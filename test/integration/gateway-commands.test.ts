@@ -320,9 +320,9 @@ describe("gateway command path", () => {
       pageToken = page.nextPageToken;
     } while (pageToken);
     expect(seen).toEqual(mine);
-    expect(await codeOf(other.commands.getCommand({ commandId: (await engineer.commands.listCommands({ pageSize: 1 })).commands[0]!.commandId }))).toMatchObject({
-      code: Code.NotFound,
-    });
+    const notMine = (await engineer.commands.listCommands({ pageSize: 1 })).commands[0]!.commandId;
+    expect(await codeOf(other.commands.getCommand({ commandId: notMine }))).toMatchObject({ code: Code.NotFound });
+    expect(await codeOf(take(other.commands.watchCommand({ commandId: notMine })))).toMatchObject({ code: Code.NotFound, message: "command not found" });
     const viewer = await stack.login("viewer");
     const all = await viewer.commands.listCommands({ pageSize: 200, vehicleId: v.vehicleId, status: CommandStatus.QUEUED });
     expect(all.commands.length).toBeGreaterThan(mine.length);
