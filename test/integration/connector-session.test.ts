@@ -183,4 +183,29 @@ describe("connector: vehicle sessions", () => {
     await expect.poll(async () => (await vehicleRow(id.vehicleId))!.last_seen_at!.getTime()).toBeGreaterThan(before);
     expect((await vehicleRow(id.vehicleId))!.connection_status).toBe("online");
   });
+
+  it("a vehicle left online by a killed connector is marked offline by another connector's presence sweep", async () => {
+    const crashed = await stack.startConnector();
+    const id = stack.vehicle(12);
+    const vehicle = await stack.onlineVehicle(crashed, id);
+    await crashed.abort();
+    await vehicle.status;
+    expect((await vehicleRow(id.vehicleId))!.connection_status).toBe("online");
+    const presence = await stack.presence(id.vehicleId);
+
+    // A live vehicle on the survivor keeps its heartbeats going and stays online.
+    const survivor = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "100" });
+    const liveId = stack.vehicle(13);
+    const live = await stack.onlineVehicle(survivor, liveId);
+    const beat = setInterval(() => live.heartbeat(), 30);
+    try {
+      await presence.waitFor((e) => e.vehicle?.connectionStatus === ConnectionStatus.OFFLINE, 5000);
+      expect(await vehicleRow(id.vehicleId)).toMatchObject({ connection_status: "offline", session_id: null });
+      await new Promise((r) => setTimeout(r, 800));
+      expect((await vehicleRow(liveId.vehicleId))!.connection_status).toBe("online");
+      expect(survivor.sessionCount()).toBe(1);
+    } finally {
+      clearInterval(beat);
+    }
+  });
 });

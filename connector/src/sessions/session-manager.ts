@@ -20,7 +20,7 @@ import { authenticateVehicle } from "./authenticate.js";
 import { validateHello } from "./hello.js";
 import { publishPresence } from "./presence.js";
 import type { VehicleSession } from "./session.js";
-import { currentSessionId, markOffline, markOnline, recordSightings, type Sighting } from "./vehicle-rows.js";
+import { currentSessionId, markOffline, markOnline, markStaleOffline, recordSightings, type Sighting } from "./vehicle-rows.js";
 
 /** Holds the vehicle sessions of one connector; see createSessionManager. */
 export interface SessionManager {
@@ -51,6 +51,13 @@ interface Watched {
 
 /** Idle sessions are closed after this many heartbeat intervals without a message. */
 export const IDLE_INTERVALS = 3;
+
+/**
+ * An online vehicle whose last_seen_at is older than this many intervals has no live session
+ * anywhere: a live one had a message within IDLE_INTERVALS (+1 for the check period) and it was
+ * flushed within one more interval. One more interval of margin.
+ */
+export const STALE_INTERVALS = IDLE_INTERVALS + 3;
 
 /**
  * Vehicle sessions (ARCHITECTURE §4, §13): authenticates each stream before reading it,
@@ -270,12 +277,17 @@ export function createSessionManager(deps: {
     }
   };
 
-  const flushSightings = async (): Promise<void> => {
-    if (flushing || sightings.size === 0 || aborted) return;
+  /** Writes the batched sightings; true when the database has them all. */
+  const flushSightings = async (): Promise<boolean> => {
+    if (flushing || aborted) return false;
+    if (sightings.size === 0) return true;
     const batch = [...sightings.values()];
     sightings = new Map();
+    let ok = false;
     flushing = recordSightings(pool, batch)
-      .then(() => undefined)
+      .then(() => {
+        ok = true;
+      })
       .catch((err: unknown) => {
         metrics.databaseErrors.inc();
         deps.logger.error({ err, vehicles: batch.length }, "could not record last_seen_at");
@@ -284,8 +296,23 @@ export function createSessionManager(deps: {
         flushing = undefined;
       });
     await flushing;
+    return ok;
   };
 
+  /** Presence sweep: only after our own sightings are in, so no live session here looks stale. */
+  const sweepStalePresence = async (): Promise<void> => {
+    const rows = await markStaleOffline(pool, STALE_INTERVALS * deps.heartbeatIntervalMs);
+    for (const row of rows) {
+      deps.logger.warn({ vehicleId: row.vehicle_id }, "vehicle marked offline: no live session anywhere");
+      try {
+        publishPresence(bus, row);
+      } catch (err) {
+        busError(deps.logger, err, "could not publish presence");
+      }
+    }
+  };
+
+  let housekeepingRun: Promise<void> | undefined;
   const housekeeping = setInterval(() => {
     const idleBefore = Date.now() - IDLE_INTERVALS * deps.heartbeatIntervalMs;
     for (const [link, w] of watched) {
@@ -294,7 +321,16 @@ export function createSessionManager(deps: {
         link.close(new LinkError("deadline_exceeded", `no message for ${IDLE_INTERVALS} heartbeat intervals`));
       }
     }
-    void flushSightings();
+    housekeepingRun ??= (async () => {
+      if ((await flushSightings()) && !aborted) await sweepStalePresence();
+    })()
+      .catch((err: unknown) => {
+        metrics.databaseErrors.inc();
+        deps.logger.error({ err }, "presence sweep failed");
+      })
+      .finally(() => {
+        housekeepingRun = undefined;
+      });
   }, deps.heartbeatIntervalMs);
   housekeeping.unref();
 
@@ -314,7 +350,7 @@ export function createSessionManager(deps: {
       clearInterval(housekeeping);
       for (const link of watched.keys()) link.close(new LinkError("unavailable", "connector is shutting down"));
       await Promise.all([...handlers]);
-      await flushing;
+      await housekeepingRun;
       await flushSightings();
     },
     async abort() {
@@ -323,6 +359,7 @@ export function createSessionManager(deps: {
       for (const s of sessions.values()) s.subscriptions.abort();
       for (const link of watched.keys()) link.close(new LinkError("unavailable", "connector stopped"));
       await Promise.all([...handlers]);
+      await housekeepingRun;
     },
   };
 }

@@ -98,3 +98,23 @@ export async function recordSightings(db: Queryable, sightings: readonly Sightin
   );
   return result.rowCount ?? 0;
 }
+
+/**
+ * Marks offline the online vehicles nobody has heard from for `staleMs`: their connector died
+ * without cleaning up (ARCHITECTURE §7, nothing stays stuck). Live sessions refresh
+ * `last_seen_at` at least every few heartbeat intervals, so they are never taken. Locked with
+ * SKIP LOCKED, so several connectors sweep at once; uses the partial index vehicles_online_seen_idx.
+ */
+export async function markStaleOffline(db: Queryable, staleMs: number, limit = 500): Promise<VehicleRow[]> {
+  const { rows } = await db.query<VehicleRow>(
+    `UPDATE vehicles SET connection_status = 'offline', session_id = NULL
+      WHERE vehicle_id IN (
+        SELECT vehicle_id FROM vehicles
+         WHERE connection_status = 'online' AND last_seen_at < now() - make_interval(secs => $1 / 1000.0)
+         ORDER BY last_seen_at LIMIT $2
+         FOR UPDATE SKIP LOCKED)
+      RETURNING ${VEHICLE_COLUMNS}`,
+    [staleMs, limit],
+  );
+  return rows;
+}
