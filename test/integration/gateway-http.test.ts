@@ -4,6 +4,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { loadGatewayConfig, startGateway } from "@sovd/gateway";
+import { createLogger, createMemoryBus } from "@sovd/platform";
 import { ConnectionStatus, VehicleEventSchema, presenceSubject } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -30,6 +32,21 @@ describe("gateway HTTP surface, breaker and shutdown", () => {
     const ready = await fetch(`${stack.baseUrl}/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: "ok", checks: { database: "ok", bus: "ok", migrations: "ok" } });
+  });
+
+  it("readiness turns 503 and names the bus when the bus is gone", async () => {
+    const bus = createMemoryBus();
+    const config = loadGatewayConfig({ JWT_SECRET: "gateway-test-secret-0123456789-abcdefghijkl", GATEWAY_PORT: "0", GATEWAY_HOST: "127.0.0.1" });
+    const second = await startGateway(config, { pool: stack.db.pool, bus, logger: createLogger({ service: "gateway", level: "silent" }) });
+    try {
+      await bus.close();
+      const ready = await fetch(`http://127.0.0.1:${second.port}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: "unavailable", checks: { database: "ok", bus: "bus is closed", migrations: "ok" } });
+      expect((await fetch(`http://127.0.0.1:${second.port}/health/live`)).status).toBe(200);
+    } finally {
+      await second.close();
+    }
   });
 
   it("every response carries security headers and a request id (the caller's when sane)", async () => {
