@@ -1,0 +1,73 @@
+import { ConfigError, DEVELOPMENT_VEHICLE_SECRET } from "@sovd/platform";
+import { describe, expect, it } from "vitest";
+import { loadConnectorConfig, loadConnectorProcessConfig, seedFromText } from "./config.js";
+
+const SECRET = { VEHICLE_TOKEN_SECRET: "a-fleet-key-long-enough-0123" };
+
+describe("connector config", () => {
+  it("has the documented defaults", () => {
+    const c = loadConnectorConfig(SECRET);
+    expect(c).toMatchObject({
+      grpcPort: 50051,
+      httpPort: 9091,
+      faultRates: { timeout: 0, unreachable: 0, malformed: 0 },
+      sweepIntervalMs: 1000,
+      heartbeatIntervalMs: 10_000,
+      commandTimeouts: { ReadDTC: 30_000, ClearDTC: 30_000, ReadDataByID: 30_000 },
+    });
+    expect(c.connectorId).toMatch(/^connector-/);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it("requires VEHICLE_TOKEN_SECRET outside development and falls back to the development key inside", () => {
+    expect(() => loadConnectorConfig({})).toThrow(new ConfigError("VEHICLE_TOKEN_SECRET is required (unless NODE_ENV=development)"));
+    expect(loadConnectorConfig({ NODE_ENV: "development" }).vehicleTokenSecret).toBe(DEVELOPMENT_VEHICLE_SECRET);
+  });
+
+  it("reads rates, seed, per-command timeouts and intervals", () => {
+    const c = loadConnectorConfig({
+      ...SECRET,
+      FAULT_TIMEOUT_RATE: "0.1",
+      FAULT_UNREACHABLE_RATE: "0.05",
+      FAULT_MALFORMED_RATE: "0.03",
+      FAULT_SEED: "42",
+      COMMAND_TIMEOUT_READDTC_MS: "1500",
+      SWEEP_INTERVAL_MS: "250",
+      HEARTBEAT_INTERVAL_MS: "2000",
+      DRAIN_TIMEOUT_MS: "0",
+      CONNECTOR_ID: "c-1",
+    });
+    expect(c).toMatchObject({
+      faultRates: { timeout: 0.1, unreachable: 0.05, malformed: 0.03 },
+      faultSeed: 42,
+      commandTimeouts: { ReadDTC: 1500, ClearDTC: 30_000 },
+      sweepIntervalMs: 250,
+      heartbeatIntervalMs: 2000,
+      drainTimeoutMs: 0,
+      connectorId: "c-1",
+    });
+  });
+
+  it.each([
+    ["FAULT_MALFORMED_RATE", "1.5"],
+    ["CONNECTOR_GRPC_PORT", "70000"],
+    ["SWEEP_INTERVAL_MS", "0"],
+    ["COMMAND_TIMEOUT_CLEARDTC_MS", "soon"],
+  ])("names %s when its value %s is bad", (name, value) => {
+    expect(() => loadConnectorConfig({ ...SECRET, [name]: value })).toThrow(new RegExp(`^${name} `));
+  });
+
+  it("needs DATABASE_URL and NATS_URL only when running alone", () => {
+    expect(() => loadConnectorProcessConfig(SECRET)).toThrow(/DATABASE_URL is required/);
+    expect(() => loadConnectorProcessConfig({ ...SECRET, DATABASE_URL: "postgres://h/db" })).toThrow(/NATS_URL is required/);
+    const p = loadConnectorProcessConfig({ ...SECRET, DATABASE_URL: "postgres://h/db", NATS_URL: "nats://h:4222", LOG_LEVEL: "debug" });
+    expect(p.logLevel).toBe("debug");
+  });
+
+  it("turns any FAULT_SEED text into the same 32-bit seed every time", () => {
+    expect(seedFromText("7")).toBe(7);
+    expect(seedFromText("demo")).toBe(seedFromText("demo"));
+    expect(seedFromText("demo")).not.toBe(seedFromText("demo2"));
+    expect(seedFromText("demo")).toBeLessThanOrEqual(0xffffffff);
+  });
+});
