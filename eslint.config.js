@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "proto/src/gen/**", ".data/**", "web/dist/**"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "proto/src/gen/**", ".data/**", "web/dist/**", "eslint.config.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

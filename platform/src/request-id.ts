@@ -8,6 +8,6 @@ export const REQUEST_ID_HEADER = "x-request-id";
  * can correlate; otherwise mints a new one. Never lets a header inject into logs.
  */
 export function requestIdFrom(value: string | null | undefined): string {
-  if (value && /^[A-Za-z0-9._:\-]{1,128}$/.test(value)) return value;
+  if (value && /^[A-Za-z0-9._:-]{1,128}$/.test(value)) return value;
   return randomUUID();
 }

@@ -1,5 +1,5 @@
 import type { JsonObject } from "@bufbuild/protobuf";
-import { CommandStatus, type CommandEvent } from "@sovd/proto";
+import type { CommandEvent, CommandStatus } from "@sovd/proto";
 import type { StackClients } from "./stack.js";
 
 /** What a watcher saw of one command, in arrival order. */
