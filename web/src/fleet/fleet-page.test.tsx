@@ -1,5 +1,5 @@
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConnectionStatus, Role, VehicleService, type ListVehiclesRequest } from "@sovd/proto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { VehicleSchema } from "@sovd/proto";
@@ -7,7 +7,10 @@ import { timestampInit } from "../lib/time.js";
 import { createFakeGateway, createStreamControl } from "../testing/fake-gateway.js";
 import { FLEET_PAGE_SIZE, FleetPage } from "./fleet-page.js";
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
 
 type VehicleInit = MessageInitShape<typeof VehicleSchema>;
 
@@ -25,6 +28,7 @@ const fleet: VehicleInit[] = Array.from({ length: 60 }, (_, i) => vehicle(i, i %
 
 async function renderFleet(role = Role.ENGINEER) {
   const requests: ListVehiclesRequest[] = [];
+  let watches = 0;
   const events = createStreamControl<{ vehicle: VehicleInit }>();
   const gateway = createFakeGateway(
     (router) =>
@@ -37,6 +41,7 @@ async function renderFleet(role = Role.ENGINEER) {
           return { vehicles: matching.slice(start, end), nextPageToken: end < matching.length ? String(end) : "" };
         },
         async *watchVehicles() {
+          watches += 1;
           yield* events.stream();
         },
       }),
@@ -45,7 +50,7 @@ async function renderFleet(role = Role.ENGINEER) {
   await gateway.session.login("alice", "pw");
   render(gateway.wrap(<FleetPage />));
   await screen.findByText(fleet[0]!.vin!);
-  return { requests, events, gateway };
+  return { requests, events, gateway, watches: () => watches };
 }
 
 const bodyRows = () => within(screen.getByRole("table")).getAllByRole("row").slice(1);
@@ -96,5 +101,20 @@ describe("FleetPage", () => {
     await renderFleet(Role.VIEWER);
     expect(screen.queryAllByRole("link", { name: /Run a command/ })).toHaveLength(0);
     expect(screen.getAllByRole("link", { name: /History of/ })).toHaveLength(FLEET_PAGE_SIZE);
+  });
+
+  it("reconnects with backoff when the live feed ends, and reloads what it missed", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const { events, requests, watches } = await renderFleet();
+    await screen.findByText("Live");
+    expect(watches()).toBe(1);
+    const loads = requests.length;
+    act(() => events.end());
+    expect(await screen.findByText("Live updates interrupted, reconnecting…")).toBeTruthy();
+    await act(() => vi.advanceTimersByTimeAsync(1_000));
+    await waitFor(() => expect(watches()).toBe(2));
+    expect(await screen.findByText("Live")).toBeTruthy();
+    await waitFor(() => expect(requests.length).toBe(loads + 1));
+    expect(requests.at(-1)?.pageToken).toBe("");
   });
 });
