@@ -32,7 +32,7 @@ import { startDualProtocolServer } from "./server/dual-protocol-server.js";
 import { createErrorInterceptor, createMetricsInterceptor } from "./server/rpc-interceptors.js";
 import { securityHeaders } from "./server/security-headers.js";
 import { createStaticHandler } from "./server/static-files.js";
-import { streamOriginFrom, streamOriginKey } from "./stream-origin.js";
+import { safeHost, streamOriginFrom, streamOriginKey } from "./stream-origin.js";
 import { createVehicleService } from "./vehicles/vehicle-service.js";
 import { createWsBridge } from "./ws/ws-bridge.js";
 
@@ -57,11 +57,7 @@ export interface Gateway {
 type AnyRequest = IncomingMessage | Http2ServerRequest;
 type AnyResponse = ServerResponse | Http2ServerResponse;
 
-const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-const hostOf = (req: AnyRequest): string => {
-  const raw = (req.headers[":authority"] as string | undefined) ?? req.headers.host;
-  return raw && HOST.test(raw) ? raw : "localhost";
-};
+const hostOf = (req: AnyRequest): string => safeHost((req.headers[":authority"] as string | undefined) ?? req.headers.host);
 const firstHeader = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 async function currentSchema(pool: Pool): Promise<string> {

@@ -9,13 +9,15 @@ export const streamOriginKey = createContextKey<string>("ws://localhost", { desc
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
+/** A request's Host (or HTTP/2 `:authority`) if it is a plain host[:port]; "localhost" otherwise. */
+export const safeHost = (host: string | undefined): string => (host && HOST.test(host) ? host : "localhost");
+
 /**
  * The WebSocket origin from a request's Host (or HTTP/2 `:authority`) and protocol. A host
  * that is not a plain host[:port] is replaced by localhost: a header never injects into a URL.
  */
 export function streamOriginFrom(host: string | undefined, secure: boolean): string {
-  const safeHost = host && HOST.test(host) ? host : "localhost";
-  return `${secure ? "wss" : "ws"}://${safeHost}`;
+  return `${secure ? "wss" : "ws"}://${safeHost(host)}`;
 }
 
 /** `stream_url` of a command: the WebSocket bridge address (ARCHITECTURE §10). */

@@ -54,6 +54,8 @@ export async function startDualProtocolServer(opts: DualProtocolServerOptions): 
     socket.once("close", () => sockets.delete(socket));
     let peeked = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), FIRST_BYTES_TIMEOUT_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
     const onError = (): void => {
       socket.destroy();
     };
