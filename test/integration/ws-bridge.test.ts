@@ -1,6 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { publishCommandEvent } from "@sovd/platform";
-import { CommandEventSchema } from "@sovd/proto";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { AuthService, CommandEventSchema } from "@sovd/proto";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -113,6 +115,22 @@ describe("WebSocket bridge", () => {
         expect(closed.reason, path).toMatch(reason);
         expect(client.messages).toEqual([]);
       }
+    } finally {
+      stop();
+    }
+  });
+
+  it("accepts a single-use stream ticket instead of a token in the URL", async () => {
+    const { id, stop } = await runningCommand();
+    try {
+      const auth = createClient(AuthService, createConnectTransport({ baseUrl: stack.baseUrl, httpVersion: "1.1" }));
+      const { ticket } = await auth.createStreamTicket({ commandId: id }, { headers: { authorization: `Bearer ${engineer.token}` } });
+      const client = await connect(stack.baseUrl, `/ws/responses/${id}?ticket=${ticket}`);
+      await stack.chunk(id, 1, { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" });
+      expect((await client.waitFor(1))[0]).toMatchObject({ event: "response", command_id: id, sequence_number: 1 });
+      client.ws.close();
+      const reused = await connect(stack.baseUrl, `/ws/responses/${id}?ticket=${ticket}`);
+      expect((await reused.closed).code).toBe(1008);
     } finally {
       stop();
     }
