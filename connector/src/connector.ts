@@ -129,6 +129,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
           await commands.failAll();
         }
         await sessions.closeAll();
+        await commands.settle();
         await sweeper.stop();
         await linkServer.close(1000);
         await opsServer.close();

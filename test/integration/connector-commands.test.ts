@@ -224,4 +224,14 @@ describe("connector: command path", () => {
     expect(await responses(commandId)).toHaveLength(1);
     expect((await commandRow(commandId)).status).toBe("cancelled");
   });
+
+  it("a chunk for a command that ended elsewhere (cancel message missed) is dropped and the vehicle told to stop", async () => {
+    const { connector, vehicle, commandId } = await running();
+    await stack.db.pool.query("UPDATE commands SET status = 'cancelled', completed_at = now() WHERE command_id = $1", [commandId]);
+    vehicle.chunk(commandId, 1, false, P0420);
+    await vehicle.next((m) => (m.kind.case === "cancel" && m.kind.value.commandId === commandId ? true : undefined));
+    expect(await dropped(connector.registry, "after_terminal")).toBe(1);
+    expect(await responses(commandId)).toHaveLength(0);
+    expect(connector.inFlightCount()).toBe(0);
+  });
 });

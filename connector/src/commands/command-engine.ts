@@ -58,6 +58,8 @@ export interface CommandEngine {
   whenIdle(timeoutMs: number): Promise<boolean>;
   /** Fails whatever is still in flight (end of the drain) and waits for it. */
   failAll(): Promise<void>;
+  /** Waits until every started step (a chunk being stored, a failure being written) has finished. */
+  settle(): Promise<void>;
   /** Stops every timer without touching the database: what a killed process leaves behind. */
   abandon(): void;
   /** Records a terminal row ended by another component of this connector (metrics). */
@@ -108,6 +110,7 @@ export function createCommandEngine(deps: {
   const recentlyEnded = new Set<string>();
   const faultMemory = new FaultMemory();
   const idleWaiters = new Set<() => void>();
+  const steps = new Set<Promise<void>>();
   let accepting = true;
   let abandoned = false;
 
@@ -141,11 +144,14 @@ export function createCommandEngine(deps: {
   };
 
   const onChain = (entry: InFlight, step: () => Promise<void>): Promise<void> => {
-    entry.chain = entry.chain.then(step).catch((err: unknown) => {
+    const chain = entry.chain.then(step).catch((err: unknown) => {
       metrics.databaseErrors.inc();
       entry.logger.error({ err }, "command step failed");
     });
-    return entry.chain;
+    entry.chain = chain;
+    steps.add(chain);
+    void chain.finally(() => steps.delete(chain));
+    return chain;
   };
 
   const sendCancel = (session: VehicleSession, commandId: string): void => {
@@ -282,7 +288,15 @@ export function createCommandEngine(deps: {
       payload,
       receivedAt,
     });
-    if (!stored.stored) return drop(stored.reason, entry.logger, fields);
+    if (!stored.stored) {
+      drop(stored.reason, entry.logger, fields);
+      // Ended elsewhere (cancelled, swept): stop waiting for it and tell the vehicle to stop.
+      if (stored.reason === "after_terminal") {
+        endTracking(entry);
+        sendCancel(entry.session, entry.commandId);
+      }
+      return;
+    }
     entry.chunks++;
     safely("response event", entry.logger, () =>
       publishCommandEvent(
@@ -478,6 +492,10 @@ export function createCommandEngine(deps: {
           }),
         ),
       );
+    },
+
+    async settle() {
+      while (steps.size > 0) await Promise.all([...steps]);
     },
 
     abandon() {

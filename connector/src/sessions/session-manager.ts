@@ -80,6 +80,12 @@ export function createSessionManager(deps: {
   const sessions = new Map<string, LiveSession>();
   const watched = new Map<VehicleLink, Watched>();
   const handlers = new Set<Promise<void>>();
+  /** Bus handlers and queued deliveries under way; shutdown waits for them before the pool goes. */
+  const work = new Set<Promise<void>>();
+  const track = (p: Promise<void>): void => {
+    work.add(p);
+    void p.finally(() => work.delete(p));
+  };
   let sightings = new Map<string, Sighting>();
   let flushing: Promise<void> | undefined;
   let aborted = false;
@@ -101,10 +107,12 @@ export function createSessionManager(deps: {
     void (async () => {
       try {
         for await (const m of sub) {
-          await handler(m).catch((err: unknown) => {
+          const handled = handler(m).catch((err: unknown) => {
             metrics.databaseErrors.inc();
             session.logger.error({ err, subject: m.subject }, "bus message handling failed");
           });
+          track(handled);
+          await handled;
         }
       } catch (err) {
         busError(session.logger, err, "subscription failed");
@@ -198,10 +206,12 @@ export function createSessionManager(deps: {
       }),
     );
     session.logger.info({ peer: link.peer, softwareVersion: hello.softwareVersion }, "vehicle online");
-    void commands.deliverQueued(session).catch((err: unknown) => {
-      metrics.databaseErrors.inc();
-      session.logger.error({ err }, "could not deliver queued commands");
-    });
+    track(
+      commands.deliverQueued(session).catch((err: unknown) => {
+        metrics.databaseErrors.inc();
+        session.logger.error({ err }, "could not deliver queued commands");
+      }),
+    );
   };
 
   const close = async (session: LiveSession): Promise<void> => {
@@ -350,6 +360,7 @@ export function createSessionManager(deps: {
       clearInterval(housekeeping);
       for (const link of watched.keys()) link.close(new LinkError("unavailable", "connector is shutting down"));
       await Promise.all([...handlers]);
+      while (work.size > 0) await Promise.all([...work]);
       await housekeepingRun;
       await flushSightings();
     },
@@ -359,6 +370,7 @@ export function createSessionManager(deps: {
       for (const s of sessions.values()) s.subscriptions.abort();
       for (const link of watched.keys()) link.close(new LinkError("unavailable", "connector stopped"));
       await Promise.all([...handlers]);
+      await Promise.all([...work]);
       await housekeepingRun;
     },
   };
