@@ -14,7 +14,7 @@ import { buildWebApp, launchChromium, openPage, signIn, type WatchedPage } from 
  */
 
 const imagesDir = fileURLToPath(new URL("../../docs/user-guides/images/", import.meta.url));
-const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: `${imagesDir}${name}.png`, fullPage: true });
+const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: `${imagesDir}${name}.png`, fullPage: true, animations: "disabled" });
 
 /** Records when each chunk row of the command view enters the DOM (page clock = this machine's clock). */
 const CHUNK_OBSERVER = `
