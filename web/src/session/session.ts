@@ -72,6 +72,7 @@ export class SessionManager implements TokenSource {
     return () => this.listeners.delete(listener);
   };
 
+  /** The current state, as a stable function for useSyncExternalStore. */
   getState = (): SessionState => this.current;
 
   accessToken(): string | undefined {
