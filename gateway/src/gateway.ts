@@ -145,7 +145,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     contextValues: (req) => {
       const forwarded = config.trustProxy ? firstHeader(req.headers["x-forwarded-for"])?.split(",")[0]?.trim() : undefined;
       const secure =
-        "encrypted" in req.socket ||
+        (req.socket as { encrypted?: boolean }).encrypted === true ||
         (config.trustProxy && firstHeader(req.headers["x-forwarded-proto"]) === "https");
       return createContextValues()
         .set(clientInfoKey, {
