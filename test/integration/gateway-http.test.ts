@@ -152,7 +152,13 @@ describe("gateway HTTP surface, breaker and shutdown", () => {
     const v = stack.vehicle(0);
     const abort = new AbortController();
     const stream = engineer.vehicles.watchVehicles({}, { signal: abort.signal })[Symbol.asyncIterator]();
-    const next = stream.next();
+    // On a shared NATS other tests' vehicles come and go too: read until ours shows up.
+    const next = (async () => {
+      for (;;) {
+        const r = await stream.next();
+        if (r.done || r.value.vehicle?.vehicleId === v.vehicleId) return r;
+      }
+    })();
     // Publish until the subscription (set up by the server asynchronously) sees one.
     const event = create(VehicleEventSchema, { vehicle: { vehicleId: v.vehicleId, vin: v.vin, connectionStatus: ConnectionStatus.OFFLINE } });
     const timer = setInterval(() => stack.bus.publish(presenceSubject(v.vehicleId), toBinary(VehicleEventSchema, event)), 50);
