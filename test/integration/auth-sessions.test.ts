@@ -119,6 +119,14 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
       expect(await stack.registry.getSingleMetricAsString("auth_failures_total")).toMatch(/reason="refresh_token_reuse"\} 1/);
     });
 
+    it("two refreshes racing with one token: one wins, the other counts as reuse", async () => {
+      const u = await stack.createUser("two-tabs", "viewer");
+      const { refreshToken } = await stack.login("two-tabs");
+      const results = await Promise.allSettled([1, 2].map(() => stack.clients.auth.refresh({ refreshToken }, stack.from())));
+      expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+      expect((await familyRows(u.userId)).every((r) => r.revoked_at !== null)).toBe(true);
+    });
+
     it("refuses an expired, unknown or malformed token", async () => {
       const { refreshToken } = await stack.login("engineer2");
       clock += 7 * 24 * 3600 * 1000 + 1000;
