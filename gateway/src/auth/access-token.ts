@@ -1,11 +1,13 @@
 import { errors, jwtVerify, SignJWT } from "jose";
 import type { Principal, RoleName } from "./principal.js";
+import { ROLE_NAMES } from "./roles.js";
 
-/** Issuer and audience of access tokens: a token for another service is not accepted here. */
+/** Issuer of access tokens: a token minted by another service is not accepted here. */
 export const ACCESS_TOKEN_ISSUER = "sovd-gateway";
+/** Audience of access tokens: this API. */
 export const ACCESS_TOKEN_AUDIENCE = "sovd-api";
 
-const ROLES: readonly RoleName[] = ["viewer", "engineer", "admin"];
+const ROLES = ROLE_NAMES;
 
 // Fixed texts: they reach clients, so they never carry the token or why a signature failed.
 const MESSAGES = {

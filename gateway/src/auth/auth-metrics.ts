@@ -26,6 +26,7 @@ function counter(registry: Registry, name: string, help: string, label: string):
   return new Counter({ name, help, labelNames: [label], registers: [registry] });
 }
 
+/** Registers (or reuses) the two counters on the gateway registry. */
 export function createAuthMetrics(registry: Registry): AuthMetrics {
   const failures = counter(registry, "auth_failures_total", "Refused authentications and authorizations, by reason", "reason");
   const limited = counter(registry, "rate_limited_total", "Calls refused by a rate limit, by scope", "scope");

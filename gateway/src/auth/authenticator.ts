@@ -23,6 +23,7 @@ const FAILURE: Record<InvalidTokenError["reason"], AuthFailureReason> = {
   inactive: "inactive_user",
 };
 
+/** Wires tokens, tickets and the user directory; counts every refusal in auth_failures_total. */
 export function createAuthenticator(deps: {
   accessTokens: AccessTokens;
   users: UserDirectory;

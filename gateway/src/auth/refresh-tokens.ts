@@ -43,6 +43,7 @@ interface TokenRow {
 
 type Rotation = { ok: true; user: Principal; token: string; expiresAt: Date } | { ok: false; reason: RefreshTokenError["reason"] };
 
+/** Refresh tokens in `refresh_tokens`, expiring `ttlSeconds` after each is issued. */
 export function createRefreshTokens(opts: { pool: Pool; ttlSeconds: number; now: () => Date }): RefreshTokens {
   const insert = async (db: Queryable, userId: string, familyId: string) => {
     const { token, hash } = newOpaqueToken();

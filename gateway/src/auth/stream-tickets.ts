@@ -16,6 +16,7 @@ export interface StreamTickets {
   purgeExpired(before: Date): Promise<void>;
 }
 
+/** Tickets in `stream_tickets`, valid `ttlSeconds` after creation. */
 export function createStreamTickets(opts: { pool: Pool; ttlSeconds: number; now: () => Date }): StreamTickets {
   return {
     async create(userId, commandId) {

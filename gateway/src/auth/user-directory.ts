@@ -28,6 +28,7 @@ interface UserRow {
 
 const MAX_ENTRIES = 10_000;
 
+/** A directory over the `users` table with a per-instance TTL cache (ttlMs 0: no cache). */
 export function createUserDirectory(opts: { pool: Pool; ttlMs: number; now: () => Date }): UserDirectory {
   const cache = new Map<string, { user: DirectoryUser | undefined; until: number }>();
   return {
