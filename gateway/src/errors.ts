@@ -63,6 +63,12 @@ export function toConnectError(err: unknown, logger: Logger): ConnectError {
   if (err instanceof CatalogValidationError) return new ConnectError(err.message, Code.InvalidArgument);
   if (err instanceof FailedPreconditionError) return new ConnectError(err.message, Code.FailedPrecondition);
   if (err instanceof ShuttingDownError) return new ConnectError(err.message, Code.Unavailable);
+  // SQLSTATE class 22 (data exception: a NUL byte, a value out of range) is the caller's input
+  // that slipped past validation, not an outage: say so instead of answering 503.
+  if (isDatabaseError(err) && /^22/.test(String((err as { code?: unknown }).code))) {
+    logger.warn({ err }, "request value refused by the database");
+    return new ConnectError("a request value is not acceptable", Code.InvalidArgument);
+  }
   if (isDatabaseError(err) || isBusError(err)) {
     logger.error({ err }, "dependency failure");
     return new ConnectError("service temporarily unavailable", Code.Unavailable);

@@ -116,11 +116,13 @@ describe("fuzzing the Connect JSON API", () => {
     const burst = Array.from({ length: 60 }, (_, i) => {
       const [name, raw] = bodies[i % bodies.length]!;
       const path = methods[i % methods.length]!.path;
-      return send(path, bodyFor(name, raw), i % 2 ? engineerToken : undefined).then((r) => ({ where: `${path} ${name}`, ...r }));
+      return send(path, bodyFor(name, raw), i % 2 ? engineerToken : undefined).then((r) => ({ where: `${path} ${name}`, path, ...r }));
     });
     const results = await Promise.all(burst);
     expect(results.filter((r) => r.status >= 500 || (r.status === 0 && !r.where.endsWith("oversized body")))).toEqual([]);
-    expect(await counts()).toEqual(before);
+    // Unknown fields are ignored, so a garbage body may still be a valid ticket request: only those write.
+    const ticketsIssued = results.filter((r) => r.path.endsWith("/CreateStreamTicket") && r.status === 200).length;
+    expect(await counts()).toEqual({ ...before, stream_tickets: before.stream_tickets! + ticketsIssued });
     expect((await fetch(`${stack.baseUrl}/health/live`)).status).toBe(200);
     const ok = await send("/sovd.v1.CommandService/ListCommandTypes", "{}", engineerToken);
     expect(ok.status).toBe(200);

@@ -29,7 +29,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     };
     return { url, schema, pool, poolMax: 4, close, [Symbol.asyncDispose]: close };
   }
-  const embedded = await startEmbeddedPostgres();
+  const embedded = await startEmbeddedPostgres({ template: await migratedTemplate() });
   const pool = createPool({ url: embedded.url, max: 1 });
   await migrate(pool);
   const close = async (): Promise<void> => {
@@ -37,6 +37,28 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await embedded.close();
   };
   return { url: embedded.url, schema: undefined, pool, poolMax: 1, close, [Symbol.asyncDispose]: close };
+}
+
+let template: Promise<Blob> | undefined;
+
+/**
+ * A migrated, empty PGlite cluster, made once per test worker: every embedded test database
+ * starts from it instead of running initdb again (seconds saved per test).
+ */
+function migratedTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const embedded = await startEmbeddedPostgres();
+    const pool = createPool({ url: embedded.url, max: 1 });
+    try {
+      await migrate(pool);
+    } finally {
+      await pool.end();
+    }
+    const dump = await embedded.dump();
+    await embedded.close();
+    return dump;
+  })();
+  return template;
 }
 
 /** The bus tests run on: NATS when NATS_URL is set, the in-process bus otherwise. */

@@ -43,6 +43,7 @@ import { clientInfoKey } from "../request-context.js";
 import { streamOriginKey, streamUrl } from "../stream-origin.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { watchCommandEvents } from "./watch.js";
+import { isPlainText } from "../auth/validate.js";
 
 /** Bounds of the per-request durations of SubmitCommand. */
 export interface CommandLimits {
@@ -153,6 +154,7 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
       const queueTtlMs = req.queueTtl ? durationMs(req.queueTtl, "queue_ttl", deps.limits.maxQueueTtlMs) : undefined;
       const key = req.idempotencyKey;
       if (key.length > MAX_IDEMPOTENCY_KEY) throw new InvalidArgumentError("idempotency_key", `must be at most ${MAX_IDEMPOTENCY_KEY} characters`);
+      if (!isPlainText(key)) throw new InvalidArgumentError("idempotency_key", "must not contain control characters");
 
       const vehicle = await pool.query<{ connection_status: string }>("SELECT connection_status FROM vehicles WHERE vehicle_id = $1", [req.vehicleId]);
       if (!vehicle.rows[0]) throw new NotFoundError("vehicle");
@@ -239,6 +241,7 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
       }
       if (req.commandName !== "") {
         if (req.commandName.length > MAX_NAME) throw new InvalidArgumentError("command_name", `must be at most ${MAX_NAME} characters`);
+        if (!isPlainText(req.commandName)) throw new InvalidArgumentError("command_name", "must not contain control characters");
         add((n) => `command_name = ${n}`, req.commandName);
       }
       if (req.submittedAfter) add((n) => `submitted_at > ${n}`, timestampDate(req.submittedAfter));

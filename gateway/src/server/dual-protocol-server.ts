@@ -41,8 +41,31 @@ export interface DualProtocolServer {
 export async function startDualProtocolServer(opts: DualProtocolServerOptions): Promise<DualProtocolServer> {
   const h1: Http1Server = createHttp1Server(opts.http1);
   const h2: Http2Server = createHttp2Server({}, opts.http2);
-  if (opts.upgrade) h1.on("upgrade", opts.upgrade);
   const sockets = new Set<Socket>();
+  // Node 20's closeIdleConnections() only knows sockets the http1 server accepted itself, not
+  // ones handed over with emit("connection"), so idle keep-alive sockets are tracked here:
+  // open requests per HTTP/1.1 socket, and a socket with none is cut at once when closing.
+  const h1Open = new Map<Socket, number>();
+  let closing = false;
+  const idleH1 = (): Socket[] => [...h1Open].filter(([, n]) => n === 0).map(([socket]) => socket);
+  const upgrade = opts.upgrade;
+  if (upgrade) {
+    h1.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      h1Open.delete(socket as Socket); // a WebSocket now: its owner closes it (1001), not the idle sweep
+      upgrade(req, socket, head);
+    });
+  }
+  h1.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket as Socket;
+    h1Open.set(socket, (h1Open.get(socket) ?? 0) + 1);
+    if (closing) res.shouldKeepAlive = false;
+    res.once("close", () => {
+      const left = (h1Open.get(socket) ?? 1) - 1;
+      if (!h1Open.has(socket)) return;
+      h1Open.set(socket, left);
+      if (closing && left === 0) socket.destroy();
+    });
+  });
   const sessions = new Set<Http2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
@@ -72,6 +95,8 @@ export async function startDualProtocolServer(opts: DualProtocolServerOptions): 
       if (isH2) {
         h2.emit("connection", socket);
       } else {
+        h1Open.set(socket, 0);
+        socket.once("close", () => h1Open.delete(socket));
         h1.emit("connection", socket);
         socket.resume();
       }
@@ -92,12 +117,13 @@ export async function startDualProtocolServer(opts: DualProtocolServerOptions): 
     port: (net.address() as AddressInfo).port,
     async close(graceMs) {
       const closed = new Promise<void>((resolve) => net.close(() => resolve()));
-      h1.closeIdleConnections();
+      closing = true;
+      for (const socket of idleH1()) socket.destroy();
       for (const session of sessions) session.close();
       const deadline = Date.now() + graceMs;
       while (sockets.size > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
-        h1.closeIdleConnections();
+        for (const socket of idleH1()) socket.destroy();
       }
       for (const socket of sockets) socket.destroy();
       for (const session of sessions) session.destroy();

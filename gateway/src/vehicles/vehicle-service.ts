@@ -12,6 +12,7 @@ import {
 } from "@sovd/proto";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { decodePageToken, encodePageToken, isUuid, pageSize } from "../paging.js";
+import { isPlainText } from "../auth/validate.js";
 
 /** A `vehicles` row as the fleet views select it. */
 interface VehicleRow {
@@ -66,6 +67,7 @@ export function createVehicleService(deps: VehicleServiceDeps): ServiceImpl<type
       const size = pageSize(req.pageSize, { default: 50, max: 500 });
       const query = req.query.trim();
       if (query.length > MAX_QUERY) throw new InvalidArgumentError("query", `must be at most ${MAX_QUERY} characters`);
+      if (!isPlainText(query)) throw new InvalidArgumentError("query", "must not contain control characters");
       const after = decodePageToken(req.pageToken, "vehicles", ["s"]);
       const where: string[] = [];
       const values: unknown[] = [];
