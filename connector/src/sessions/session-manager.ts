@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { REQUEST_ID_HEADER, type Bus, type BusMessage, type BusSubscription, type Logger, type Pool } from "@sovd/platform";
+import { BusClosedError, REQUEST_ID_HEADER, type Bus, type BusMessage, type BusSubscription, type Logger, type Pool } from "@sovd/platform";
 import {
   CancelDispatchSchema,
   ConnectorMessageSchema,
@@ -256,7 +256,13 @@ export function createSessionManager(deps: {
       if (aborted) throw new LinkError("unavailable", "connector is shutting down");
       const session = createSession(link, hello.vehicleId);
       try {
-        await open(session, hello);
+        await open(session, hello).catch((err: unknown) => {
+          if (err instanceof LinkError) throw err;
+          (err instanceof BusClosedError ? metrics.busErrors : metrics.databaseErrors).inc();
+          session.logger.error({ err }, "could not open the session");
+          // The vehicle should simply retry later; the cause stays in our log.
+          throw new LinkError("unavailable", "the connector cannot take the session now; retry later", { cause: err });
+        });
         for (;;) {
           const next = await messages.next();
           if (next.done) return;
