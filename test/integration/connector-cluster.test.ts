@@ -66,4 +66,28 @@ describe("connector: several connectors share the fleet", () => {
     expect(rows[0]).toEqual({ connection_status: "offline", session_id: null });
     if (stack.bus.kind === "memory") expect(stack.bus.subscriptionCount()).toBe(before - 3);
   });
+
+  it("serves /health/live, /health/ready and /metrics on its ops port", async () => {
+    const connector = await stack.startConnector();
+    await stack.onlineVehicle(connector, stack.vehicle(30));
+    const base = `http://127.0.0.1:${connector.httpPort}`;
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ok", checks: { database: "ok", bus: "ok" } });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^vehicle_connections_active\{[^}]*\} 1$/m);
+    for (const name of [
+      "commands_executed_total",
+      "command_execution_duration_seconds",
+      "chunks_dropped_total",
+      "faults_injected_total",
+      "vehicle_sessions_replaced_total",
+      "bus_errors_total",
+      "database_errors_total",
+      "command_sweeps_total",
+    ]) {
+      expect(metrics).toContain(`# TYPE ${name} `);
+    }
+  });
 });
