@@ -13,6 +13,7 @@ import {
   type ConnectorMessage,
 } from "@sovd/proto";
 import type { CommandEngine } from "../commands/command-engine.js";
+import { ConcurrencyLimit } from "../concurrency-limit.js";
 import type { ConnectorMetrics } from "../metrics.js";
 import { LinkError } from "../vehicle-link/link-error.js";
 import type { VehicleLink } from "../vehicle-link/server.js";
@@ -48,6 +49,9 @@ interface LiveSession extends VehicleSession {
 interface Watched {
   lastMessageAt: number;
 }
+
+/** Session opens (database + subscriptions) running at once; the rest wait their turn. */
+export const OPEN_CONCURRENCY = 32;
 
 /** Idle sessions are closed after this many heartbeat intervals without a message. */
 export const IDLE_INTERVALS = 3;
@@ -89,6 +93,7 @@ export function createSessionManager(deps: {
   let sightings = new Map<string, Sighting>();
   let flushing: Promise<void> | undefined;
   let aborted = false;
+  const opening = new ConcurrencyLimit(OPEN_CONCURRENCY);
 
   const busError = (logger: Logger, err: unknown, what: string): void => {
     metrics.busErrors.inc();
@@ -256,7 +261,7 @@ export function createSessionManager(deps: {
       if (aborted) throw new LinkError("unavailable", "connector is shutting down");
       const session = createSession(link, hello.vehicleId);
       try {
-        await open(session, hello).catch((err: unknown) => {
+        await opening.run(() => (link.signal.aborted ? Promise.resolve() : open(session, hello))).catch((err: unknown) => {
           if (err instanceof LinkError) throw err;
           (err instanceof BusClosedError ? metrics.busErrors : metrics.databaseErrors).inc();
           session.logger.error({ err }, "could not open the session");

@@ -17,36 +17,37 @@ export interface VehicleRow {
 const VEHICLE_COLUMNS = "vehicle_id, vin, make, model, year, connection_status, last_seen_at, session_id";
 
 /**
- * Marks the vehicle online under `sessionId` (the newest session owns the row), registering
- * a vehicle the database does not know yet (fleet onboarding, audit `vehicle_registered`),
- * in one transaction. A VIN that belongs to another vehicle is refused.
+ * Marks the vehicle online under `sessionId` (the newest session owns the row). A known
+ * vehicle costs one statement; a vehicle the database does not know yet is registered (fleet
+ * onboarding, audit `vehicle_registered`) in one transaction. A VIN that belongs to another
+ * vehicle is refused.
  */
 export async function markOnline(pool: Pool, hello: ValidHello, sessionId: string): Promise<{ row: VehicleRow; registered: boolean }> {
+  const online = (db: Queryable) =>
+    db.query<VehicleRow>(
+      `UPDATE vehicles SET connection_status = 'online', last_seen_at = now(), session_id = $2
+        WHERE vehicle_id = $1 RETURNING ${VEHICLE_COLUMNS}`,
+      [hello.vehicleId, sessionId],
+    );
+  const known = await online(pool);
+  if (known.rows[0]) return { row: known.rows[0], registered: false };
+  requireRegistrationFields(hello);
   try {
     return await withTransaction(pool, async (tx) => {
-      let registered = false;
-      const known = await tx.query("SELECT 1 FROM vehicles WHERE vehicle_id = $1", [hello.vehicleId]);
-      if (known.rowCount === 0) {
-        requireRegistrationFields(hello);
-        const inserted = await tx.query(
-          `INSERT INTO vehicles (vehicle_id, vin, make, model, year) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (vehicle_id) DO NOTHING`,
-          [hello.vehicleId, hello.vin, hello.make, hello.model, hello.year],
-        );
-        registered = inserted.rowCount === 1;
-        if (registered) {
-          await insertAudit(tx, {
-            action: "vehicle_registered",
-            vehicleId: hello.vehicleId,
-            details: { vin: hello.vin, make: hello.make, model: hello.model, year: hello.year, software_version: hello.softwareVersion },
-          });
-        }
-      }
-      const { rows } = await tx.query<VehicleRow>(
-        `UPDATE vehicles SET connection_status = 'online', last_seen_at = now(), session_id = $2
-          WHERE vehicle_id = $1 RETURNING ${VEHICLE_COLUMNS}`,
-        [hello.vehicleId, sessionId],
+      const inserted = await tx.query(
+        `INSERT INTO vehicles (vehicle_id, vin, make, model, year) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (vehicle_id) DO NOTHING`,
+        [hello.vehicleId, hello.vin, hello.make, hello.model, hello.year],
       );
+      const registered = inserted.rowCount === 1;
+      if (registered) {
+        await insertAudit(tx, {
+          action: "vehicle_registered",
+          vehicleId: hello.vehicleId,
+          details: { vin: hello.vin, make: hello.make, model: hello.model, year: hello.year, software_version: hello.softwareVersion },
+        });
+      }
+      const { rows } = await online(tx);
       return { row: rows[0]!, registered };
     });
   } catch (err) {
