@@ -1,6 +1,8 @@
+import * as grpc from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
-import { signVehicleToken } from "@sovd/platform";
-import { ConnectionStatus } from "@sovd/proto";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { signVehicleToken, vehicleLinkDefinition } from "@sovd/platform";
+import { ConnectionStatus, VehicleMessageSchema } from "@sovd/proto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startConnectorStack, TEST_VEHICLE_SECRET, type ConnectorStack } from "../src/connector-stack.js";
 
@@ -207,5 +209,34 @@ describe("connector: vehicle sessions", () => {
     } finally {
       clearInterval(beat);
     }
+  });
+
+  it("survives bytes that are not a VehicleMessage at all: that stream ends, the vehicle goes offline, others go on", async () => {
+    const connector = await stack.startConnector();
+    const id = stack.vehicle(14);
+    const bystander = await stack.onlineVehicle(connector, stack.vehicle(15));
+    // A client that sends raw bytes, so the frame itself is garbage, not just a chunk's payload.
+    const RawClient = grpc.makeGenericClientConstructor(
+      { connect: { ...vehicleLinkDefinition.connect, requestSerialize: (b: Buffer) => b } },
+      "VehicleLinkService",
+    );
+    const client = new RawClient(`127.0.0.1:${connector.grpcPort}`, grpc.credentials.createInsecure());
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", `Bearer ${await signVehicleToken(id.vehicleId, TEST_VEHICLE_SECRET)}`);
+    const call = (client as unknown as { connect(m: grpc.Metadata): grpc.ClientDuplexStream<Buffer, unknown> }).connect(metadata);
+    const ended = new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
+    call.on("error", () => undefined);
+    const hello = create(VehicleMessageSchema, {
+      kind: { case: "hello", value: { vehicleId: id.vehicleId, vin: id.vin, make: id.make, model: id.model, year: id.year } },
+    });
+    call.write(Buffer.from(toBinary(VehicleMessageSchema, hello)));
+    await expect.poll(async () => (await vehicleRow(id.vehicleId))?.connection_status).toBe("online");
+    call.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));
+    expect((await ended).code).not.toBe(status.OK);
+    client.close();
+    await expect.poll(async () => (await vehicleRow(id.vehicleId))!.connection_status).toBe("offline");
+    expect(connector.sessionCount()).toBe(1);
+    bystander.heartbeat();
+    expect((await vehicleRow(stack.vehicle(15).vehicleId))!.connection_status).toBe("online");
   });
 });
