@@ -214,7 +214,11 @@ describe("connector: faults end in a clear status", () => {
     expect((await stack.dispatch(stuck)).accepted).toBe(true);
     await vehicle.execute(stuck);
     const closing = connector.close();
-    // Still draining: the running command may finish.
+    // Draining: no new streams...
+    const latecomer = await stack.connectVehicle(connector, stack.vehicle(9));
+    latecomer.hello();
+    expect(await latecomer.status).toMatchObject({ code: status.UNAVAILABLE, details: "connector is shutting down" });
+    // ...but the running command may finish.
     vehicle.chunk(commandId, 1, true, { status: "complete", totalDtcs: 0 });
     await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.COMPLETED);
     await closing;
