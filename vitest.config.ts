@@ -34,6 +34,9 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.test.ts"],
           environment: "node",
+          // Whole stacks start per test; the first embedded database of a worker also builds
+          // the migrated PGlite template. Generous on a loaded 2-core machine, never a wait.
+          testTimeout: 60_000,
         },
       },
     ],

@@ -100,7 +100,10 @@ describe("gateway command path", () => {
       expect(connector.headers[0]?.["x-request-id"]).toBe("trace-me-42");
       const audit = await stack.db.pool.query("SELECT action, request_id, ip_address FROM audit_logs WHERE command_id = $1", [res.command!.commandId]);
       expect(audit.rows).toEqual([{ action: "command_submitted", request_id: "trace-me-42", ip_address: expect.stringMatching(/127\.0\.0\.1/) }]);
-      expect(stack.logs.filter((l) => l.requestId === "trace-me-42").map((l) => l.msg)).toEqual(expect.arrayContaining(["command submitted", "dispatch accepted"]));
+      // "dispatch accepted" is logged when the reply arrives, which may be after the row changed.
+      await expect
+        .poll(() => stack.logs.filter((l) => l.requestId === "trace-me-42").map((l) => l.msg))
+        .toEqual(expect.arrayContaining(["command submitted", "dispatch accepted"]));
     } finally {
       connector.stop();
     }
