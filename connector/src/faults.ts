@@ -1,3 +1,4 @@
+import { seededRandom } from "@sovd/platform";
 import type { FaultRates } from "./config.js";
 
 /** The faults injected into one command, decided once when it is dispatched (ARCHITECTURE §7). */
@@ -17,27 +18,9 @@ export interface FaultInjector {
   draw(): FaultDecision;
 }
 
-/** No fault at all, for commands that are not drawn (rates 0). */
-export const NO_FAULTS: FaultDecision = Object.freeze({ timeout: false, unreachable: false, malformed: false });
-
-/**
- * mulberry32: a tiny, well-known 32-bit PRNG with good enough statistics for fault
- * injection, and fully determined by its seed (FAULT_SEED makes runs repeatable).
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One injector per connector process: one RNG, so the seed alone decides every draw. */
 export function createFaultInjector(rates: FaultRates, seed: number): FaultInjector {
-  const next = mulberry32(seed);
+  const next = seededRandom(seed);
   return {
     rates,
     draw() {

@@ -11,6 +11,6 @@ export {
   type ConnectorProcessConfig,
   type FaultRates,
 } from "./config.js";
-export { createFaultInjector, corruptPayload, mulberry32, type FaultDecision, type FaultInjector } from "./faults.js";
+export { createFaultInjector, corruptPayload, type FaultDecision, type FaultInjector } from "./faults.js";
 export { sweepExpiredCommands, type SweptCommand } from "./commands/sweeper.js";
 export { LinkError, grpcStatusOf, type LinkErrorCode } from "./vehicle-link/link-error.js";

@@ -22,3 +22,4 @@ export * from "./db/audit.js";
 export * from "./commands/index.js";
 export * from "./vehicle-link.js";
 export * from "./command-timeouts.js";
+export * from "./random.js";
