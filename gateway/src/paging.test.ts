@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "./errors.js";
-import { decodePageToken, encodePageToken, isUuid, pageSize } from "./paging.js";
+import { decodePageToken, encodePageToken, pageSize } from "./paging.js";
 
 describe("page tokens", () => {
   it("round-trip the sort key of the last row", () => {
@@ -28,10 +28,5 @@ describe("page tokens", () => {
     expect(pageSize(0, { default: 50, max: 500 })).toBe(50);
     expect(pageSize(500, { default: 50, max: 500 })).toBe(500);
     expect(() => pageSize(501, { default: 50, max: 500 })).toThrow(/^page_size: must be between 1 and 500/);
-  });
-
-  it("recognises UUIDs", () => {
-    expect(isUuid("5d0e0000-0000-4000-8000-000000000001")).toBe(true);
-    expect(isUuid("1; DROP TABLE commands")).toBe(false);
   });
 });

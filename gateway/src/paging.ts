@@ -44,8 +44,3 @@ export function decodePageToken(token: string, kind: string, shape: readonly ("s
   });
   return values as (string | number)[];
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True for a canonical UUID; ids that are not UUIDs never reach SQL (they would be a 22P02 error). */
-export const isUuid = (value: string): boolean => UUID.test(value);

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { optionalText, optionalUuid, requireOpaqueToken, requireString, requireText, requireUuid } from "./validate.js";
+import { isUuid, optionalText, optionalUuid, requireOpaqueToken, requireString, requireText, requireUuid } from "./validate.js";
 
 function codeAndMessage(fn: () => unknown): [Code, string] {
   try {
@@ -19,6 +19,11 @@ describe("validators", () => {
     expect(codeAndMessage(() => requireString("password", "", 256))).toEqual([Code.InvalidArgument, "password: is required"]);
     expect(codeAndMessage(() => requireOpaqueToken("refresh_token", "secret value!"))).toEqual([Code.InvalidArgument, "refresh_token: is malformed"]);
     expect(codeAndMessage(() => requireUuid("command_id", "1; DROP TABLE users"))).toEqual([Code.InvalidArgument, "command_id: must be a UUID"]);
+  });
+
+  it("recognise UUIDs", () => {
+    expect(isUuid("5d0e0000-0000-4000-8000-000000000001")).toBe(true);
+    expect(isUuid("1; DROP TABLE commands")).toBe(false);
   });
 
   it("refuse control characters in text that reaches SQL", () => {

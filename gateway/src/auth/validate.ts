@@ -22,7 +22,7 @@ export function invalidArgument(field: string, problem: string): ConnectError {
   return new ConnectError(`${field}: ${problem}`, Code.InvalidArgument);
 }
 
-/** True for a canonical UUID (what every id column of §8 holds). */
+/** True for a canonical UUID (what every id column of §8 holds); other ids never reach SQL (they would be a 22P02 error). */
 export function isUuid(value: string): boolean {
   return UUID.test(value);
 }

@@ -38,12 +38,12 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { canSeeCommand, requirePrincipal, type Principal } from "../auth/index.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ShuttingDownError } from "../errors.js";
 import type { GatewayMetrics } from "../metrics.js";
-import { decodePageToken, encodePageToken, isUuid, pageSize } from "../paging.js";
+import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { clientInfoKey } from "../request-context.js";
 import { streamOriginKey, streamUrl } from "../stream-origin.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { watchCommandEvents } from "./watch.js";
-import { isPlainText } from "../auth/validate.js";
+import { isPlainText, isUuid } from "../auth/validate.js";
 
 /** Bounds of the per-request durations of SubmitCommand. */
 export interface CommandLimits {
@@ -165,7 +165,8 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
         if (first) return reply(first);
       }
       const queued = queueTtlMs !== undefined && vehicle.rows[0].connection_status !== "online";
-      const deadlineMs = queued ? queueTtlMs + timeoutMs : timeoutMs;
+      // A queued command waits up to its TTL; the connector gives it its real deadline on delivery.
+      const deadlineMs = queued ? queueTtlMs : timeoutMs;
 
       const row = await withTransaction(pool, async (tx) => {
         const { rows } = await tx.query<CommandRow>(

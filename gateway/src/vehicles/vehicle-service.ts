@@ -11,8 +11,8 @@ import {
   type VehicleService,
 } from "@sovd/proto";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import { decodePageToken, encodePageToken, isUuid, pageSize } from "../paging.js";
-import { isPlainText } from "../auth/validate.js";
+import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
+import { isPlainText, isUuid } from "../auth/validate.js";
 
 /** A `vehicles` row as the fleet views select it. */
 interface VehicleRow {

@@ -3,10 +3,10 @@ import type { Duplex } from "node:stream";
 import { getCommandRow, REQUEST_ID_HEADER, requestIdFrom, type Bus, type Logger, type Pool } from "@sovd/platform";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.js";
+import { isUuid } from "../auth/validate.js";
 import { watchCommandEvents } from "../commands/watch.js";
 import { NotFoundError } from "../errors.js";
 import type { GatewayMetrics } from "../metrics.js";
-import { isUuid } from "../paging.js";
 import { parseClientAction, toWsEvent, WsProtocolError, type WsServerEvent } from "./ws-messages.js";
 
 /** Close codes of the bridge (RFC 6455 §7.4). */

@@ -1,6 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { CommandStatus, statusFromProto, type CommandEvent } from "@sovd/proto";
+import { isUuid } from "../auth/validate.js";
 
 /**
  * The JSON of the edge WebSocket bridge, exactly as ARCHITECTURE §10 writes it. Existing
@@ -82,8 +83,6 @@ export class WsProtocolError extends Error {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Parses a client frame; WsProtocolError naming the problem for anything else. */
 export function parseClientAction(data: string): WsClientAction {
   let parsed: unknown;
@@ -98,9 +97,9 @@ export function parseClientAction(data: string): WsClientAction {
   const { action, command_id: commandId } = parsed as { action?: unknown; command_id?: unknown };
   const id = typeof commandId === "string" ? commandId : null;
   if (action !== "subscribe" && action !== "unsubscribe") {
-    throw new WsProtocolError('invalid message: action must be "subscribe" or "unsubscribe"', id && UUID.test(id) ? id : null);
+    throw new WsProtocolError('invalid message: action must be "subscribe" or "unsubscribe"', id && isUuid(id) ? id : null);
   }
   if (id === null) throw new WsProtocolError("invalid message: command_id must be a string");
-  if (!UUID.test(id)) throw new WsProtocolError("invalid message: command_id must be a UUID");
+  if (!isUuid(id)) throw new WsProtocolError("invalid message: command_id must be a UUID");
   return { action, command_id: id };
 }
