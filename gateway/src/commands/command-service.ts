@@ -1,4 +1,4 @@
-import type { JsonObject } from "@bufbuild/protobuf";
+import { create, toBinary, type JsonObject } from "@bufbuild/protobuf";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
@@ -19,8 +19,6 @@ import {
   type Logger,
   type Pool,
 } from "@sovd/platform";
-import type {
-  CommandService} from "@sovd/proto";
 import {
   CancelDispatchSchema,
   COMMAND_CATALOG,
@@ -31,10 +29,11 @@ import {
   cancelSubject,
   findCommand,
   isTerminal,
+  isTerminalStatus,
   normalizeParams,
   statusFromProto,
+  type CommandService,
 } from "@sovd/proto";
-import { create, toBinary } from "@bufbuild/protobuf";
 import { canSeeCommand, requirePrincipal, type Principal } from "../auth/index.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ShuttingDownError } from "../errors.js";
 import type { GatewayMetrics } from "../metrics.js";
@@ -69,7 +68,6 @@ export interface CommandServiceDeps {
 const MIN_DURATION_MS = 1000;
 const MAX_IDEMPOTENCY_KEY = 128;
 const MAX_NAME = 64;
-const TERMINAL_PROTO = new Set([CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED]);
 
 /** A protobuf Duration in ms, within [1 s, max]; invalid_argument naming `field` otherwise. */
 function durationMs(d: Duration, field: string, maxMs: number): number {
@@ -280,7 +278,7 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
         kind: "connect",
       });
       for await (const event of events) {
-        if (event.event.case === "status" && TERMINAL_PROTO.has(event.event.value.status)) ended = true;
+        if (event.event.case === "status" && isTerminalStatus(event.event.value.status)) ended = true;
         yield event;
       }
       if (!ended && deps.shutdownSignal.aborted) {

@@ -133,7 +133,7 @@ export function createDispatcher(deps: {
     const { rows } = await pool.query<CommandRow>(
       `UPDATE commands SET status = 'queued', deadline_at = now() + $2 * interval '1 millisecond'
         WHERE command_id = $1 AND status = 'pending' RETURNING ${COMMAND_COLUMNS}`,
-      [row.command_id, queueTtlMs + row.timeout_ms],
+      [row.command_id, queueTtlMs],
     );
     const queued = rows[0];
     if (!queued) return;
