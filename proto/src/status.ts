@@ -22,6 +22,11 @@ const toProto: Record<StoredStatus, CommandStatus> = {
 
 export const statusToProto = (status: StoredStatus): CommandStatus => toProto[status];
 
+/** isTerminal for the proto enum that events, clients and the web app carry. */
+export function isTerminalStatus(status: CommandStatus): boolean {
+  return status === CommandStatus.COMPLETED || status === CommandStatus.FAILED || status === CommandStatus.CANCELLED;
+}
+
 /** The stored form of a proto status; undefined for UNSPECIFIED. */
 export function statusFromProto(status: CommandStatus): StoredStatus | undefined {
   for (const [stored, proto] of Object.entries(toProto)) {

@@ -3,20 +3,14 @@ import {
   getCommandRow,
   listResponseRows,
   responseFromRow,
-  statusEventFromRow,
+  stateEventsFromRow,
   type Bus,
   type CommandRow,
   type Gauge,
   type Logger,
   type Pool,
 } from "@sovd/platform";
-import {
-  CommandEventSchema,
-  CommandStatus,
-  commandEventsSubject,
-  failurePhaseToProto,
-  type CommandEvent,
-} from "@sovd/proto";
+import { CommandEventSchema, CommandStatus, commandEventsSubject, isTerminalStatus, type CommandEvent } from "@sovd/proto";
 import { NotFoundError } from "../errors.js";
 
 /*
@@ -54,11 +48,9 @@ export interface WatchOptions {
   readonly kind: string;
 }
 
-const TERMINAL = new Set([CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED]);
-
 /** Order of statuses: a status event older than what was already delivered is stale. */
 const rank = (s: CommandStatus): number =>
-  TERMINAL.has(s) ? 2 : s === CommandStatus.IN_PROGRESS ? 1 : 0;
+  isTerminalStatus(s) ? 2 : s === CommandStatus.IN_PROGRESS ? 1 : 0;
 
 /**
  * Filters one command's event stream: what has been delivered decides what is a duplicate.
@@ -74,7 +66,7 @@ export class EventDeduper {
   }
 
   get terminal(): boolean {
-    return this.status !== undefined && TERMINAL.has(this.status);
+    return this.status !== undefined && isTerminalStatus(this.status);
   }
 
   /**
@@ -118,21 +110,6 @@ export class EventDeduper {
         break;
     }
   }
-}
-
-/** The events that describe a stored command's current state: error (when failed), then status. */
-export function stateEventsFromRow(row: CommandRow): CommandEvent[] {
-  const events: CommandEvent[] = [];
-  if (row.status === "failed") {
-    events.push(
-      create(CommandEventSchema, {
-        commandId: row.command_id,
-        event: { case: "error", value: { errorMessage: row.error_message ?? "", phase: failurePhaseToProto(row.failure_phase) } },
-      }),
-    );
-  }
-  events.push(statusEventFromRow(row));
-  return events;
 }
 
 /**
@@ -184,7 +161,7 @@ export async function* watchCommandEvents(deps: WatchDeps, commandId: string, op
           else continue;
         }
       }
-      if (event.event.case === "status" && TERMINAL.has(event.event.value.status)) {
+      if (event.event.case === "status" && isTerminalStatus(event.event.value.status)) {
         // Responses stored before the terminal status but not (yet) seen live.
         yield* fromDatabase();
       }

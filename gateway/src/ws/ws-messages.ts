@@ -1,6 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { CommandStatus, statusFromProto, type CommandEvent } from "@sovd/proto";
+import { isTerminalStatus, statusFromProto, type CommandEvent } from "@sovd/proto";
 import { isUuid } from "../auth/validate.js";
 
 /**
@@ -29,7 +29,6 @@ export interface WsClientAction {
   command_id: string;
 }
 
-const TERMINAL = new Set([CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED]);
 const iso = (t: Timestamp | undefined): string | null => (t ? timestampDate(t).toISOString() : null);
 
 /**
@@ -56,7 +55,7 @@ export function toWsEvent(event: CommandEvent): WsServerEvent | undefined {
     }
     case "status": {
       const s = event.event.value;
-      if (!TERMINAL.has(s.status)) return undefined;
+      if (!isTerminalStatus(s.status)) return undefined;
       return {
         event: "status",
         command_id: event.commandId,

@@ -184,22 +184,30 @@ export async function finishCommand(pool: Pool, f: FinishCommand): Promise<Comma
 }
 
 /**
- * Publishes what watchers must see when a command ended: for a failure the error event
- * (with the stored message) first, then the terminal status event. Call after
- * finishCommand committed (persist first, then publish).
+ * The events that describe a stored command's current state: for a failure the error event
+ * (with the stored message and phase) first, then the status event. What a watcher replays
+ * and what publishTerminalEvents sends are the same events.
  */
-export function publishTerminalEvents(bus: Bus, row: CommandRow): void {
+export function stateEventsFromRow(row: CommandRow): CommandEvent[] {
+  const events: CommandEvent[] = [];
   if (row.status === "failed") {
-    publishCommandEvent(
-      bus,
+    events.push(
       create(CommandEventSchema, {
         commandId: row.command_id,
         event: { case: "error", value: { errorMessage: row.error_message ?? "", phase: failurePhaseToProto(row.failure_phase) } },
       }),
-      row.correlation_id,
     );
   }
-  publishCommandEvent(bus, statusEventFromRow(row), row.correlation_id);
+  events.push(statusEventFromRow(row));
+  return events;
+}
+
+/**
+ * Publishes what watchers must see when a command ended: stateEventsFromRow of the terminal
+ * row. Call after finishCommand committed (persist first, then publish).
+ */
+export function publishTerminalEvents(bus: Bus, row: CommandRow): void {
+  for (const event of stateEventsFromRow(row)) publishCommandEvent(bus, event, row.correlation_id);
 }
 
 /** Seconds from submission to the terminal status, for `command_execution_duration_seconds`. */

@@ -1,4 +1,4 @@
-import { CommandStatus, FailurePhase, type Command, type CommandEvent, type FailureDetail, type Response } from "@sovd/proto";
+import { CommandStatus, FailurePhase, isTerminalStatus, type Command, type CommandEvent, type FailureDetail, type Response } from "@sovd/proto";
 
 /** How the page's link to the command's event stream is doing. */
 export type StreamState = "loading" | "live" | "reconnecting" | "ended" | "error";
@@ -36,10 +36,8 @@ export function lastSequence(state: WatchState): number {
   return state.responses.at(-1)?.sequenceNumber ?? 0;
 }
 
-/** True for statuses a command never leaves (ARCHITECTURE §7). */
-export function isTerminalStatus(status: CommandStatus): boolean {
-  return status === CommandStatus.COMPLETED || status === CommandStatus.FAILED || status === CommandStatus.CANCELLED;
-}
+/** True for statuses a command never leaves (ARCHITECTURE §7); one definition with the servers. */
+export { isTerminalStatus };
 
 /** A stored command and its stored chunks (GetCommand) as the starting state. */
 export function fromStored(command: Command, responses: readonly Response[]): WatchState {
