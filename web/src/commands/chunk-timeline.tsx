@@ -7,9 +7,17 @@ import { summarizeChunk } from "./chunk-summary.js";
  * submitted (from the gateway's `received_at`, so a reopened command shows the same
  * timing as the live view) and what the chunk says. Announced politely to screen readers.
  */
-export function ChunkTimeline({ responses, submittedAtMs }: { responses: readonly Response[]; submittedAtMs: number | undefined }) {
+export function ChunkTimeline({
+  responses,
+  submittedAtMs,
+  ended = false,
+}: {
+  responses: readonly Response[];
+  submittedAtMs: number | undefined;
+  ended?: boolean;
+}) {
   if (responses.length === 0) {
-    return <p className="muted">No chunks yet.</p>;
+    return <p className="muted">{ended ? "No chunks were received." : "No chunks yet."}</p>;
   }
   return (
     <ol className="timeline" aria-label="Chunks received" aria-live="polite">

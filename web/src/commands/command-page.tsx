@@ -187,15 +187,15 @@ export function CommandPage({ commandId }: { commandId: string }) {
       <div className="grid-2">
         <section className="card" aria-labelledby="results-heading">
           <h2 id="results-heading">Result</h2>
-          {command.commandName === "ReadDTC" ? <DtcTable responses={state.responses} /> : null}
-          {command.commandName === "ReadDataByID" ? <SampleChart responses={state.responses} /> : null}
+          {command.commandName === "ReadDTC" ? <DtcTable responses={state.responses} ended={terminal} /> : null}
+          {command.commandName === "ReadDataByID" ? <SampleChart responses={state.responses} ended={terminal} /> : null}
           {command.commandName !== "ReadDTC" && command.commandName !== "ReadDataByID" ? (
             <p>{state.responses.length ? "See the chunks." : terminal ? "No answer." : "Waiting for the vehicle…"}</p>
           ) : null}
         </section>
         <section className="card" aria-labelledby="timeline-heading">
           <h2 id="timeline-heading">Chunks</h2>
-          <ChunkTimeline responses={state.responses} submittedAtMs={submittedAtMs} />
+          <ChunkTimeline responses={state.responses} submittedAtMs={submittedAtMs} ended={terminal} />
         </section>
       </div>
     </section>

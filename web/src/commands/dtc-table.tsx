@@ -2,14 +2,15 @@ import type { Response } from "@sovd/proto";
 import { dtcOf } from "./chunk-summary.js";
 
 /** The trouble codes of a ReadDTC answer as a table, growing as chunks arrive. */
-export function DtcTable({ responses }: { responses: readonly Response[] }) {
+export function DtcTable({ responses, ended = false }: { responses: readonly Response[]; ended?: boolean }) {
   const rows = responses.flatMap((r) => {
     const dtc = dtcOf(r.payload);
     return dtc ? [{ seq: r.sequenceNumber, ...dtc }] : [];
   });
   const done = responses.some((r) => r.isFinal);
   if (rows.length === 0) {
-    return <p className="muted">{done ? "No trouble codes stored." : "Waiting for trouble codes…"}</p>;
+    if (done) return <p className="muted">No trouble codes stored.</p>;
+    return <p className="muted">{ended ? "The vehicle sent no trouble codes." : "Waiting for trouble codes…"}</p>;
   }
   return (
     <div className="table-scroll">

@@ -13,12 +13,12 @@ const label = (v: number): string => (Math.abs(v) >= 100 ? String(Math.round(v))
  * Text values (the VIN) are listed instead. The values are also in a table for screen
  * readers.
  */
-export function SampleChart({ responses }: { responses: readonly Response[] }) {
+export function SampleChart({ responses, ended = false }: { responses: readonly Response[]; ended?: boolean }) {
   const samples = responses.flatMap((r) => {
     const s = sampleOf(r.payload);
     return s ? [{ seq: r.sequenceNumber, ...s }] : [];
   });
-  if (samples.length === 0) return <p className="muted">Waiting for samples…</p>;
+  if (samples.length === 0) return <p className="muted">{ended ? "The vehicle sent no samples." : "Waiting for samples…"}</p>;
   const first = samples[0]!;
   const numeric = samples.flatMap((s) => (typeof s.value === "number" ? [{ ...s, value: s.value }] : []));
   const unit = first.unit ? ` (${first.unit})` : "";
