@@ -160,6 +160,9 @@ describe("CommandPage", () => {
     expect(alert.textContent).toContain("The vehicle did not answer within 1 s.");
     expect(alert.textContent).toContain("Failed while receiving the answer from the vehicle.");
     expect(screen.getByText("Failed")).toBeTruthy();
+    // Nothing more can arrive: the result panes say so instead of "waiting".
+    expect(screen.getByText("The vehicle sent no trouble codes.")).toBeTruthy();
+    expect(screen.getByText("No chunks were received.")).toBeTruthy();
   });
 
   it("words an unreachable offline vehicle with when it was last seen, for a stored command", async () => {
