@@ -23,3 +23,4 @@ export * from "./commands/index.js";
 export * from "./vehicle-link.js";
 export * from "./command-timeouts.js";
 export * from "./random.js";
+export * from "./vehicles.js";

@@ -1,20 +1,6 @@
-import { insertAudit, withTransaction, type Pool, type Queryable } from "@sovd/platform";
+import { insertAudit, VEHICLE_COLUMNS, withTransaction, type Pool, type Queryable, type VehicleRow } from "@sovd/platform";
 import { LinkError } from "../vehicle-link/link-error.js";
 import { requireRegistrationFields, type ValidHello } from "./hello.js";
-
-/** A `vehicles` row as the connector reads it. */
-export interface VehicleRow {
-  vehicle_id: string;
-  vin: string;
-  make: string;
-  model: string;
-  year: number;
-  connection_status: "online" | "offline";
-  last_seen_at: Date | null;
-  session_id: string | null;
-}
-
-const VEHICLE_COLUMNS = "vehicle_id, vin, make, model, year, connection_status, last_seen_at, session_id";
 
 /**
  * Marks the vehicle online under `sessionId` (the newest session owns the row). A known

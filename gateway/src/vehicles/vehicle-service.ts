@@ -1,45 +1,12 @@
-import { create, fromBinary } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { fromBinary } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { Bus, Gauge, Logger, Pool } from "@sovd/platform";
-import {
-  ConnectionStatus,
-  VehicleEventSchema,
-  VehicleSchema,
-  allPresenceSubject,
-  type Vehicle,
-  type VehicleService,
-} from "@sovd/proto";
+import { VEHICLE_COLUMNS, vehicleFromRow, type Bus, type Gauge, type Logger, type Pool, type VehicleRow } from "@sovd/platform";
+import { VehicleEventSchema, allPresenceSubject, type VehicleService } from "@sovd/proto";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { isPlainText, isUuid } from "../auth/validate.js";
 
-/** A `vehicles` row as the fleet views select it. */
-interface VehicleRow {
-  vehicle_id: string;
-  vin: string;
-  make: string;
-  model: string;
-  year: number;
-  connection_status: "online" | "offline";
-  last_seen_at: Date | null;
-}
-
-const VEHICLE_COLUMNS = "vehicle_id, vin, make, model, year, connection_status, last_seen_at";
 const MAX_QUERY = 64;
-
-/** The proto Vehicle of a stored row. */
-export function vehicleFromRow(row: VehicleRow): Vehicle {
-  return create(VehicleSchema, {
-    vehicleId: row.vehicle_id,
-    vin: row.vin,
-    make: row.make,
-    model: row.model,
-    year: row.year,
-    connectionStatus: row.connection_status === "online" ? ConnectionStatus.ONLINE : ConnectionStatus.OFFLINE,
-    lastSeenAt: row.last_seen_at ? timestampFromDate(row.last_seen_at) : undefined,
-  });
-}
 
 /** Escapes LIKE metacharacters so a query is matched literally as a prefix. */
 const likePrefix = (q: string): string => `${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
