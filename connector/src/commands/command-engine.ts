@@ -246,6 +246,27 @@ export function createCommandEngine(deps: {
     };
   };
 
+  /**
+   * Fails commands still in flight as "Vehicle unreachable": phase `delivery` before any chunk,
+   * `response` after (the link went away, or the connector is shutting down).
+   */
+  const failUnreachable = async (entries: readonly InFlight[], why: { reason: string; cancelVehicle: boolean }): Promise<void> => {
+    await Promise.all(
+      entries.map((entry) =>
+        onChain(entry, async () => {
+          if (entry.ended) return;
+          await fail(entry, {
+            message: ErrorMessages.unreachable,
+            phase: entry.chunks > 0 ? "response" : "delivery",
+            action: "command_failed",
+            details: { reason: why.reason },
+            cancelVehicle: why.cancelVehicle,
+          });
+        }),
+      ),
+    );
+  };
+
   const failMalformed = async (entry: InFlight, raw: Uint8Array, err: CatalogValidationError, sequence: number): Promise<void> => {
     const kept = raw.subarray(0, MAX_AUDIT_RAW_BYTES);
     await fail(entry, {
@@ -432,20 +453,7 @@ export function createCommandEngine(deps: {
 
     async linkLost(session) {
       const mine = [...inFlight.values()].filter((e) => e.session === session);
-      await Promise.all(
-        mine.map((entry) =>
-          onChain(entry, async () => {
-            if (entry.ended) return;
-            await fail(entry, {
-              message: ErrorMessages.unreachable,
-              phase: entry.chunks > 0 ? "response" : "delivery",
-              action: "command_failed",
-              details: { reason: "vehicle link closed" },
-              cancelVehicle: false,
-            });
-          }),
-        ),
-      );
+      await failUnreachable(mine, { reason: "vehicle link closed", cancelVehicle: false });
     },
 
     forget(commandIds) {
@@ -478,20 +486,7 @@ export function createCommandEngine(deps: {
     },
 
     async failAll() {
-      await Promise.all(
-        [...inFlight.values()].map((entry) =>
-          onChain(entry, async () => {
-            if (entry.ended) return;
-            await fail(entry, {
-              message: ErrorMessages.unreachable,
-              phase: entry.chunks > 0 ? "response" : "delivery",
-              action: "command_failed",
-              details: { reason: "connector shut down" },
-              cancelVehicle: true,
-            });
-          }),
-        ),
-      );
+      await failUnreachable([...inFlight.values()], { reason: "connector shut down", cancelVehicle: true });
     },
 
     async settle() {
