@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { publishCommandEvent, responseFromRow } from "@sovd/platform";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { CommandEventSchema, CommandService, CommandStatus, FailurePhase, type CommandEvent } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGatewayStack, take, type GatewayStack, type UserClients } from "./gateway-stack.js";
+import { codeOf, startGatewayStack, take, type GatewayStack, type UserClients } from "./gateway-stack.js";
 
 const secondsOf = (s: number) => ({ seconds: BigInt(s), nanos: 0 });
 const kinds = (events: CommandEvent[]) =>
@@ -16,16 +16,6 @@ const kinds = (events: CommandEvent[]) =>
         ? CommandStatus[e.event.value.status]
         : `error:${e.event.case === "error" ? e.event.value.errorMessage : ""}`,
   );
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = ConnectError.from(err);
-    return { code: e.code, message: e.rawMessage };
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** Opens a watch and waits for its first (replayed) event, so the bus subscription exists. */
 async function openWatch(client: UserClients["commands"], commandId: string, afterSequence = 0) {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { create, fromBinary, toBinary, type JsonObject } from "@bufbuild/protobuf";
-import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client, type Code, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import {
   createLogger,
@@ -27,6 +27,7 @@ import {
   CommandService,
   DispatchReplySchema,
   DispatchRequestSchema,
+  ErrorMessages,
   VehicleService,
   executeSubject,
   type DispatchRequest,
@@ -218,7 +219,7 @@ export async function startGatewayStack(env: Record<string, string> = {}): Promi
         status: "failed",
         errorMessage: message,
         failurePhase: phase,
-        audit: { action: message === "Vehicle connection timeout" ? "command_timeout" : "command_failed" },
+        audit: { action: message === ErrorMessages.timeout ? "command_timeout" : "command_failed" },
       });
       if (!row) throw new Error(`command ${commandId} was already terminal`);
       publishTerminalEvents(bus, row);
@@ -253,4 +254,15 @@ export async function take<T>(stream: AsyncIterable<T>, count = Infinity): Promi
     if (out.length >= count) break;
   }
   return out;
+}
+
+/** The Connect code and raw message a call fails with; throws when the call succeeds. */
+export async function codeOf(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = ConnectError.from(err);
+    return { code: e.code, message: e.rawMessage };
+  }
+  throw new Error("expected the call to fail");
 }

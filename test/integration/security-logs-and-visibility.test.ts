@@ -1,9 +1,9 @@
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { PASSWORD, startGatewayStack, take, type GatewayStack, type UserClients } from "./gateway-stack.js";
+import { codeOf, PASSWORD, startGatewayStack, take, type GatewayStack, type UserClients } from "./gateway-stack.js";
 
 /** Opens a WebSocket and resolves with the first message or the close, whichever comes first. */
 function wsFirst(url: string): Promise<{ message?: Record<string, unknown>; close?: { code: number; reason: string } }> {
@@ -16,16 +16,6 @@ function wsFirst(url: string): Promise<{ message?: Record<string, unknown>; clos
     ws.once("close", (code, reason) => resolve({ close: { code, reason: reason.toString() } }));
     ws.once("error", () => undefined);
   });
-}
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = ConnectError.from(err);
-    return { code: e.code, message: e.rawMessage };
-  }
-  throw new Error("call succeeded");
 }
 
 describe("secrets stay out of logs; others' commands stay invisible", () => {
