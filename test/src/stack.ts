@@ -2,7 +2,7 @@ import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { loadConnectorConfig, startConnector, type Connector } from "@sovd/connector";
 import { loadGatewayConfig, startGateway, type Gateway } from "@sovd/gateway";
-import { createLogger, fleetIdentity, type Bus, type Env, type Logger } from "@sovd/platform";
+import { createLogger, DEVELOPMENT_USERS, fleetIdentity, type Bus, type Env, type Logger } from "@sovd/platform";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 import { loadFleetConfig, startFleet, type Fleet } from "@sovd/vehicle-sim";
 import { createTestBus, createTestDatabase, uniqueFleetBase, type TestDatabase } from "./infra.js";
@@ -66,12 +66,7 @@ export interface TestStack extends AsyncDisposable {
 }
 
 /** Passwords of the development users the gateway seeds (NODE_ENV=development). */
-export const SEEDED_PASSWORDS: Readonly<Record<string, string>> = {
-  admin: "admin123",
-  engineer: "engineer123",
-  engineer2: "engineer123",
-  viewer: "viewer123",
-};
+export const SEEDED_PASSWORDS: Readonly<Record<string, string>> = Object.fromEntries(DEVELOPMENT_USERS.map((u) => [u.username, u.password]));
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const logger = opts.logger ?? createLogger({ service: "test", level: "silent" });
