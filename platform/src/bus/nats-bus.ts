@@ -116,10 +116,17 @@ export async function createNatsBus(opts: NatsBusOptions): Promise<Bus> {
     flush: () => nc.flush(),
     async ping() {
       if (nc.isClosed()) throw new BusClosedError("NATS connection is closed");
-      await Promise.race([
-        nc.rtt(),
-        new Promise((_, reject) => setTimeout(() => reject(new BusTimeoutError("PING")), 2000).unref()),
-      ]);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          nc.rtt(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new BusTimeoutError("PING")), 2000);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     subscriptionCount: () => subs.size,
     async close() {
