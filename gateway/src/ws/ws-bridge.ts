@@ -153,7 +153,8 @@ export function createWsBridge(deps: {
   }
 
   async function onConnection(ws: WebSocket, req: IncomingMessage, commandId: string, params: URLSearchParams): Promise<void> {
-    const conn: Connection = { ws, requestId: requestIdFrom(req.headers["x-request-id"] as string | undefined), subscriptions: new Map(), alive: true };
+    // handleUpgrade already replaced a missing or insane request id with a new one.
+    const conn: Connection = { ws, requestId: req.headers[REQUEST_ID_HEADER] as string, subscriptions: new Map(), alive: true };
     connections.add(conn);
     metrics.websocketConnectionsActive.inc();
     const log = logger.child({ requestId: conn.requestId });
