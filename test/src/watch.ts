@@ -1,4 +1,5 @@
 import type { JsonObject } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { CommandEvent, CommandStatus } from "@sovd/proto";
 import type { StackClients } from "./stack.js";
 
@@ -30,7 +31,7 @@ export async function watchToEnd(
         sequence: r.sequenceNumber,
         isFinal: r.isFinal,
         payload: r.payload ?? {},
-        receivedAt: new Date(Number(r.receivedAt?.seconds ?? 0n) * 1000 + Math.floor((r.receivedAt?.nanos ?? 0) / 1e6)),
+        receivedAt: r.receivedAt ? timestampDate(r.receivedAt) : new Date(0),
       });
     } else if (e.event.case === "status") {
       seen.statuses.push(e.event.value.status);
