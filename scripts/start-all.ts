@@ -17,6 +17,7 @@ import {
   createPool,
   envLogLevel,
   envBool,
+  exitOnSignals,
   migrate,
   redactUrl,
   startEmbeddedPostgres,
@@ -88,27 +89,18 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    const timer = setTimeout(() => {
-      logger.error("shutdown took longer than 15 s; exiting");
-      process.exit(1);
-    }, 15_000);
-    timer.unref();
-    await fleet.close();
-    await gateway.close();
-    await connector.close();
-    await bus.close();
-    await pool.end();
-    await embedded?.close();
-    logger.info("stopped");
-    process.exit(0);
-  };
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
+  exitOnSignals({
+    logger,
+    limitMs: 15_000,
+    stop: async () => {
+      await fleet.close();
+      await gateway.close();
+      await connector.close();
+      await bus.close();
+      await pool.end();
+      await embedded?.close();
+    },
+  });
 }
 
 main().catch((err: unknown) => {

@@ -3,7 +3,7 @@
  * NATS_URL required). Applies migrations, starts, and shuts down gracefully on SIGINT/SIGTERM
  * (a second signal stops at once).
  */
-import { ConfigError, createLogger, createMetricsRegistry, migrate, openInfrastructure } from "@sovd/platform";
+import { ConfigError, createLogger, createMetricsRegistry, exitOnSignals, migrate, openInfrastructure } from "@sovd/platform";
 import { startConnector } from "./connector.js";
 import { loadConnectorProcessConfig, type ConnectorProcessConfig } from "./config.js";
 
@@ -30,22 +30,16 @@ async function main(): Promise<void> {
   await migrate(infra.pool, { logger });
   const connector = await startConnector(config.connector, { pool: infra.pool, bus: infra.bus, logger, registry });
 
-  const shutdown = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (shutdown.signal.aborted) {
-      logger.warn({ signal }, "second signal: stopping at once");
-      void connector.abort().finally(() => process.exit(1));
-      return;
-    }
-    logger.info({ signal }, "shutting down");
-    shutdown.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  await new Promise<void>((resolve) => shutdown.signal.addEventListener("abort", () => resolve(), { once: true }));
-  await connector.close();
-  await infra.close();
-  logger.info("bye");
+  exitOnSignals({
+    logger,
+    // Longer than the drain, so in-flight commands can finish.
+    limitMs: config.connector.drainTimeoutMs + 20_000,
+    stop: async () => {
+      await connector.close();
+      await infra.close();
+    },
+    abort: () => connector.abort(),
+  });
 }
 
 main().catch((err: unknown) => {

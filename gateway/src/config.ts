@@ -83,6 +83,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     throw new ConfigError("INITIAL_ADMIN_PASSWORD must be at least 12 characters");
   }
   const maxTimeoutMs = envInt(env, "MAX_TIMEOUT_MS", 600_000, { min: 1000, max: 3_600_000 });
+  const shutdownGraceMs = envInt(env, "SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 120_000 });
   return Object.freeze({
     port: envInt(env, "GATEWAY_PORT", 8080, { min: 0, max: 65_535 }),
     host: envOptional(env, "GATEWAY_HOST") ?? "0.0.0.0",
@@ -96,7 +97,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       attempts: envInt(env, "DISPATCH_ATTEMPTS", 3, { min: 1, max: 10 }),
       backoffMs: envInt(env, "DISPATCH_BACKOFF_MS", 200, { min: 0, max: 60_000 }),
       requestTimeoutMs: envInt(env, "DISPATCH_REQUEST_TIMEOUT_MS", 2000, { min: 1, max: 60_000 }),
-      shutdownGraceMs: envInt(env, "SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 120_000 }),
+      shutdownGraceMs,
     }),
     breaker: Object.freeze({
       failureThreshold: envInt(env, "BREAKER_FAILURE_THRESHOLD", 5, { min: 1, max: 1000 }),
@@ -112,7 +113,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     }),
     readMaxBytes: envInt(env, "GATEWAY_READ_MAX_BYTES", 64 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
     trustProxy: envBool(env, "TRUST_PROXY", false),
-    shutdownGraceMs: envInt(env, "SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 120_000 }),
+    shutdownGraceMs,
     initialAdmin: adminUser && adminPassword ? Object.freeze({ username: adminUser, password: adminPassword }) : undefined,
     logLevel: envLogLevel(env),
     logPretty: envBool(env, "LOG_PRETTY", false),

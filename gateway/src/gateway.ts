@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { createContextValues, type ConnectRouter } from "@connectrpc/connect";
@@ -88,6 +89,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const countPoolError = (): void => metrics.databaseErrors.inc();
   pool.on("error", countPoolError);
   const shutdown = new AbortController();
+  // Every open watch stream listens on it (AbortSignal.any): no listener limit, it is not a leak.
+  setMaxListeners(0, shutdown.signal);
   const auth = createAuth(config.auth, { pool, logger, registry });
   const breakers = createCircuitBreakers({
     failureThreshold: config.breaker.failureThreshold,

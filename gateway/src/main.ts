@@ -3,7 +3,7 @@
  * DATABASE_URL and NATS_URL (ARCHITECTURE §11). The composition root: reads the environment,
  * opens the infrastructure, starts the gateway, and shuts it down gracefully on SIGINT/SIGTERM.
  */
-import { ConfigError, createLogger, createMetricsRegistry, envString, envUrl, openInfrastructure } from "@sovd/platform";
+import { ConfigError, createLogger, createMetricsRegistry, envString, envUrl, exitOnSignals, openInfrastructure } from "@sovd/platform";
 import { loadGatewayConfig } from "./config.js";
 import { startGateway } from "./gateway.js";
 
@@ -19,26 +19,14 @@ async function main(): Promise<void> {
   const infra = await openInfrastructure({ service: "gateway", databaseUrl, natsUrl, logger });
   const gateway = await startGateway(config, { pool: infra.pool, bus: infra.bus, logger, registry });
 
-  const stopping = new AbortController();
-  const stop = (signal: string): void => {
-    if (stopping.signal.aborted) return;
-    stopping.abort();
-    logger.info({ signal }, "shutting down");
-    setTimeout(() => {
-      logger.error(`shutdown took longer than ${SHUTDOWN_LIMIT_MS / 1000} s; exiting`);
-      process.exit(1);
-    }, SHUTDOWN_LIMIT_MS).unref();
-    gateway
-      .close()
-      .then(() => infra.close())
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        logger.error({ err }, "shutdown failed");
-        process.exit(1);
-      });
-  };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
+  exitOnSignals({
+    logger,
+    limitMs: SHUTDOWN_LIMIT_MS,
+    stop: async () => {
+      await gateway.close();
+      await infra.close();
+    },
+  });
 }
 
 main().catch((err: unknown) => {

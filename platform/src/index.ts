@@ -24,3 +24,4 @@ export * from "./vehicle-link.js";
 export * from "./command-timeouts.js";
 export * from "./random.js";
 export * from "./vehicles.js";
+export * from "./shutdown.js";
