@@ -5,6 +5,10 @@
  *
  *   npm run bench -- --sessions 2000 --commands 600 --concurrency 40
  *
+ * With `--gateway http://host:port` it starts nothing and only runs part 2 against running
+ * services (e.g. `npm run gateway`, `npm run connector` and `npm run fleet` as separate
+ * processes), addressing the fleet's vehicles `--first-index` .. `--first-index + --sessions - 1`.
+ *
  * 1. sessions: how fast N simulated vehicles come online on one connector, and the memory
  *    that costs per session;
  * 2. commands: ReadDTC commands submitted over Connect by many concurrent engineers' clients,
@@ -26,6 +30,8 @@ const { values } = parseArgs({
     sessions: { type: "string", default: "1000" },
     commands: { type: "string", default: "400" },
     concurrency: { type: "string", default: "20" },
+    gateway: { type: "string" },
+    "first-index": { type: "string", default: "0" },
   },
 });
 const sessions = Number(values.sessions);
@@ -36,7 +42,51 @@ const percentile = (sorted: number[], p: number): number => sorted[Math.min(sort
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
+/** Part 2: ReadDTC commands over Connect, each watched to its end, `concurrency` at a time. */
+async function runCommands(gatewayUrl: string, base: number): Promise<void> {
+  const transport = createConnectTransport({ baseUrl: gatewayUrl, httpVersion: "1.1" });
+  const { accessToken } = await createClient(AuthService, transport).login({ username: "engineer", password: "engineer123" });
+  const headers = { authorization: `Bearer ${accessToken}` };
+  const commands = createClient(CommandService, transport);
+  const latencies: number[] = [];
+  const chunkDelays: number[] = [];
+  let completed = 0;
+  let failed = 0;
+  let next = 0;
+  const started = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < totalCommands) {
+      const n = next++;
+      const vehicleId = fleetIdentity(base + (n % sessions)).vehicleId;
+      const t0 = performance.now();
+      const { command } = await commands.submitCommand({ vehicleId, commandName: "ReadDTC" }, { headers });
+      for await (const e of commands.watchCommand({ commandId: command!.commandId }, { headers })) {
+        if (e.event.case === "response" && e.event.value.receivedAt) {
+          const stored = Number(e.event.value.receivedAt.seconds) * 1000 + e.event.value.receivedAt.nanos / 1e6;
+          chunkDelays.push(Date.now() - stored);
+        }
+        if (e.event.case === "status" && e.event.value.status === CommandStatus.COMPLETED) completed++;
+        if (e.event.case === "status" && e.event.value.status === CommandStatus.FAILED) failed++;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  chunkDelays.sort((a, b) => a - b);
+  console.log(`\ncommands: ${totalCommands} ReadDTC (3 chunks each) with ${concurrency} concurrent clients in ${seconds.toFixed(1)} s`);
+  console.log(`  throughput ${(totalCommands / seconds).toFixed(1)} commands/s, ${((totalCommands * 3) / seconds).toFixed(0)} chunks/s; completed ${completed}, failed ${failed}`);
+  console.log(`  submit -> completed: p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}`);
+  console.log(`  chunk read by the connector -> at the watcher: p50 ${ms(percentile(chunkDelays, 50))}, p95 ${ms(percentile(chunkDelays, 95))}, p99 ${ms(percentile(chunkDelays, 99))}`);
+}
+
 async function main(): Promise<void> {
+  if (values.gateway) {
+    console.log(`bench against the running gateway at ${values.gateway}`);
+    await runCommands(values.gateway, Number(values["first-index"]));
+    return;
+  }
   const logger = createLogger({ service: "bench", level: "error" });
   const env = {
     NODE_ENV: "development",
@@ -80,41 +130,7 @@ async function main(): Promise<void> {
   );
 
   // 2. Commands.
-  const transport = createConnectTransport({ baseUrl: `http://127.0.0.1:${gateway.port}`, httpVersion: "1.1" });
-  const { accessToken } = await createClient(AuthService, transport).login({ username: "engineer", password: "engineer123" });
-  const headers = { authorization: `Bearer ${accessToken}` };
-  const commands = createClient(CommandService, transport);
-  const latencies: number[] = [];
-  const chunkDelays: number[] = [];
-  let completed = 0;
-  let failed = 0;
-  let next = 0;
-  const started = performance.now();
-  const worker = async (): Promise<void> => {
-    while (next < totalCommands) {
-      const n = next++;
-      const vehicleId = fleetIdentity(base + (n % sessions)).vehicleId;
-      const t0 = performance.now();
-      const { command } = await commands.submitCommand({ vehicleId, commandName: "ReadDTC" }, { headers });
-      for await (const e of commands.watchCommand({ commandId: command!.commandId }, { headers })) {
-        if (e.event.case === "response" && e.event.value.receivedAt) {
-          const stored = Number(e.event.value.receivedAt.seconds) * 1000 + e.event.value.receivedAt.nanos / 1e6;
-          chunkDelays.push(Date.now() - stored);
-        }
-        if (e.event.case === "status" && e.event.value.status === CommandStatus.COMPLETED) completed++;
-        if (e.event.case === "status" && e.event.value.status === CommandStatus.FAILED) failed++;
-      }
-      latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  chunkDelays.sort((a, b) => a - b);
-  console.log(`\ncommands: ${totalCommands} ReadDTC (3 chunks each) with ${concurrency} concurrent clients in ${seconds.toFixed(1)} s`);
-  console.log(`  throughput ${(totalCommands / seconds).toFixed(1)} commands/s, ${((totalCommands * 3) / seconds).toFixed(0)} chunks/s; completed ${completed}, failed ${failed}`);
-  console.log(`  submit -> completed: p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}`);
-  console.log(`  chunk read by the connector -> at the watcher: p50 ${ms(percentile(chunkDelays, 50))}, p95 ${ms(percentile(chunkDelays, 95))}, p99 ${ms(percentile(chunkDelays, 99))}`);
+  await runCommands(`http://127.0.0.1:${gateway.port}`, base);
 
   await fleet.close();
   await gateway.close();
