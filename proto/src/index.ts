@@ -12,4 +12,5 @@ export * from "./gen/sovd/v1/vehicle_link_pb.js";
 export * from "./gen/sovd/v1/bus_pb.js";
 export * from "./subjects.js";
 export * from "./catalog.js";
+export * from "./command-types.js";
 export * from "./status.js";

@@ -22,9 +22,9 @@ import {
 import {
   CancelDispatchSchema,
   COMMAND_CATALOG,
+  commandTypesOf,
   CommandStatus,
   ErrorMessages,
-  ParamType,
   REQUEST_ID_HEADER,
   cancelSubject,
   findCommand,
@@ -99,23 +99,7 @@ const requireWriter = (principal: Principal): void => {
 export function createCommandService(deps: CommandServiceDeps): ServiceImpl<typeof CommandService> {
   const { pool, bus, logger, metrics, dispatcher } = deps;
 
-  const commandTypes = COMMAND_CATALOG.map((c) => ({
-    name: c.name,
-    description: c.description,
-    changesVehicle: c.changesVehicle,
-    defaultTimeoutMs: deps.timeouts[c.name] ?? c.defaultTimeoutMs,
-    params: c.params.map((p) => ({
-      name: p.name,
-      description: p.description,
-      type: p.type === "integer" ? ParamType.INTEGER : ParamType.STRING,
-      required: p.required,
-      pattern: p.pattern ?? "",
-      allowedValues: [...(p.allowedValues ?? [])],
-      defaultValue: p.defaultValue === undefined ? "" : String(p.defaultValue),
-      min: p.min ?? 0,
-      max: p.max ?? 0,
-    })),
-  }));
+  const commandTypes = commandTypesOf(deps.timeouts);
 
   async function existingByKey(userId: string, key: string): Promise<CommandRow | undefined> {
     const { rows } = await pool.query<CommandRow>(

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import { configure } from "@testing-library/react";
 import { createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
-import { AuthService, COMMAND_CATALOG, ParamType, Role, type CommandType } from "@sovd/proto";
+import { AuthService, Role, commandTypesOf, type CommandType } from "@sovd/proto";
 import { createApi, type Api } from "../api/api.js";
 import { ApiProvider } from "../api/api-context.js";
 import { createAuthInterceptor } from "../api/auth-interceptor.js";
@@ -135,23 +135,5 @@ export function createStreamControl<T>(): {
 
 /** The shared catalog as ListCommandTypes answers it (what the gateway serves). */
 export function catalogCommandTypes(): CommandType[] {
-  return COMMAND_CATALOG.map((c) => ({
-    $typeName: "sovd.v1.CommandType",
-    name: c.name,
-    description: c.description,
-    changesVehicle: c.changesVehicle,
-    defaultTimeoutMs: c.defaultTimeoutMs,
-    params: c.params.map((p) => ({
-      $typeName: "sovd.v1.ParamSpec",
-      name: p.name,
-      description: p.description,
-      type: p.type === "integer" ? ParamType.INTEGER : ParamType.STRING,
-      required: p.required,
-      pattern: p.pattern ?? "",
-      allowedValues: [...(p.allowedValues ?? [])],
-      defaultValue: p.defaultValue === undefined ? "" : String(p.defaultValue),
-      min: p.min ?? 0,
-      max: p.max ?? 0,
-    })),
-  }));
+  return commandTypesOf();
 }
