@@ -17,6 +17,12 @@ function captureLogs(): { lines: Array<Record<string, unknown>>; stream: Writabl
   return { lines, stream };
 }
 
+/** `/health/ready` of a gateway: the HTTP status and what it says about one dependency. */
+async function readiness(port: number, dependency: string): Promise<[number, unknown]> {
+  const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+  return [res.status, ((await res.json()) as { checks: Record<string, string> }).checks[dependency]];
+}
+
 describe("operating the system", () => {
   it("follows one command by its request id through the gateway's, the connector's and the simulator's logs and onto its row", async () => {
     const logs = captureLogs();
@@ -86,10 +92,7 @@ describe("operating the system", () => {
       logger: createLogger({ service: "gateway", level: "silent" }),
     });
     try {
-      const ready = async (): Promise<[number, unknown]> => {
-        const res = await fetch(`http://127.0.0.1:${gateway.port}/health/ready`);
-        return [res.status, ((await res.json()) as { checks: Record<string, string> }).checks.database];
-      };
+      const ready = (): Promise<[number, unknown]> => readiness(gateway.port, "database");
       expect(await ready()).toEqual([200, "ok"]);
       await proxy.cut();
       const [status, database] = await ready();
@@ -117,10 +120,7 @@ describe("operating the system", () => {
       logger: createLogger({ service: "gateway", level: "silent" }),
     });
     try {
-      const ready = async (): Promise<[number, unknown]> => {
-        const res = await fetch(`http://127.0.0.1:${gateway.port}/health/ready`);
-        return [res.status, ((await res.json()) as { checks: Record<string, string> }).checks.bus];
-      };
+      const ready = (): Promise<[number, unknown]> => readiness(gateway.port, "bus");
       expect(await ready()).toEqual([200, "ok"]);
       await proxy.cut();
       await expect.poll(async () => (await ready())[0], { timeout: 15_000 }).toBe(503);
