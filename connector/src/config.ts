@@ -1,19 +1,6 @@
 import { randomUUID } from "node:crypto";
-import {
-  ConfigError,
-  DEVELOPMENT_VEHICLE_SECRET,
-  envBool,
-  envInt,
-  envLogLevel,
-  envOptional,
-  envRate,
-  envString,
-  envUrl,
-  loadCommandTimeouts,
-  type CommandTimeouts,
-  type Env,
-  type LogLevel,
-} from "@sovd/platform";
+import { ConfigError, DEVELOPMENT_VEHICLE_SECRET, envBool, envInt, envLogLevel, envOptional, envRate, envString, envUrl, type Env, type LogLevel } from "@sovd/platform";
+import { loadCommandTimeouts, type CommandTimeouts } from "@sovd/domain";
 
 /** Probabilities of the injected faults (ARCHITECTURE §7); all 0 unless set. */
 export interface FaultRates {

@@ -1,4 +1,4 @@
-import { BusClosedError, createMetricsRegistry, startOpsServer, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
+import { createMetricsRegistry, startOpsServer, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
 import { createCommandEngine } from "./commands/command-engine.js";
 import { startSweeper } from "./commands/sweeper.js";
 import type { ConnectorConfig } from "./config.js";
@@ -40,7 +40,7 @@ export interface Connector {
 }
 
 /**
- * Starts the connector (ARCHITECTURE §2): the gRPC server vehicles dial, the session and
+ * Starts the connector (docs/architecture.md §1): the gRPC server vehicles dial, the session and
  * command lifecycle, the deadline sweep and the ops HTTP server. Importing this module
  * starts nothing.
  */
@@ -67,16 +67,15 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
   });
   const sweeper = startSweeper({
     pool: deps.pool,
-    bus: deps.bus,
+    ender: commands.ender,
     logger,
     intervalMs: config.sweepIntervalMs,
     onSwept(swept) {
       metrics.commandSweeps.inc(swept.length);
-      for (const s of swept) commands.recordTerminal(s.row);
       commands.forget(swept.map((s) => s.row.command_id));
     },
-    onError(err, kind) {
-      (kind === "bus" || err instanceof BusClosedError ? metrics.busErrors : metrics.databaseErrors).inc();
+    onError(err) {
+      metrics.databaseErrors.inc();
       logger.error({ err }, "deadline sweep failed");
     },
   });

@@ -1,5 +1,5 @@
 /**
- * The connector (ARCHITECTURE §2): holds vehicle sessions over gRPC and runs the command
+ * The connector (docs/architecture.md §1): holds vehicle sessions over gRPC and runs the command
  * lifecycle. `startConnector` is the one door main.ts, `npm start` and tests use.
  */
 export { startConnector, type Connector, type ConnectorDeps } from "./connector.js";
@@ -12,5 +12,4 @@ export {
   type FaultRates,
 } from "./config.js";
 export { createFaultInjector, corruptPayload, type FaultDecision, type FaultInjector } from "./faults.js";
-export { sweepExpiredCommands, type SweptCommand } from "./commands/sweeper.js";
 export { LinkError, grpcStatusOf, type LinkErrorCode } from "./vehicle-link/link-error.js";

@@ -1,4 +1,5 @@
-import { COMMAND_DURATION_BUCKETS, Counter, Gauge, Histogram, type Registry } from "@sovd/platform";
+import { createCommandMetrics, type CommandMetrics } from "@sovd/domain";
+import { Counter, Gauge, type Registry } from "@sovd/platform";
 
 /** Why a chunk from a vehicle was not stored (`chunks_dropped_total{reason}`). */
 export type DropReason =
@@ -10,13 +11,13 @@ export type DropReason =
   | "before_hello";
 
 /**
- * The connector's metrics (ARCHITECTURE §12). Labels are small closed sets (command name,
+ * The connector's metrics (docs/architecture.md §8). Labels are small closed sets (command name,
  * status, reason, fault): never a vehicle or command id.
  */
 export interface ConnectorMetrics {
   readonly connectionsActive: Gauge;
-  readonly commandsExecuted: Counter<"command" | "status">;
-  readonly commandDuration: Histogram<"command">;
+  /** Terminal transitions this connector wrote. */
+  readonly commands: CommandMetrics;
   readonly chunksDropped: Counter<"reason">;
   readonly faultsInjected: Counter<"fault">;
   readonly sessionsReplaced: Counter;
@@ -34,19 +35,7 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
       help: "Vehicle sessions this connector holds (hello accepted, stream open).",
       registers,
     }),
-    commandsExecuted: new Counter({
-      name: "commands_executed_total",
-      help: "Commands this connector brought to a terminal status, by command and status.",
-      labelNames: ["command", "status"],
-      registers,
-    }),
-    commandDuration: new Histogram({
-      name: "command_execution_duration_seconds",
-      help: "Time from submission to the terminal status, by command.",
-      labelNames: ["command"],
-      buckets: COMMAND_DURATION_BUCKETS,
-      registers,
-    }),
+    commands: createCommandMetrics(registry),
     chunksDropped: new Counter({
       name: "chunks_dropped_total",
       help: "Chunks from vehicles that were not stored, by reason.",

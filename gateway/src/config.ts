@@ -1,15 +1,6 @@
 import { fileURLToPath } from "node:url";
-import {
-  ConfigError,
-  envBool,
-  envInt,
-  envLogLevel,
-  envOptional,
-  loadCommandTimeouts,
-  type CommandTimeouts,
-  type Env,
-  type LogLevel,
-} from "@sovd/platform";
+import { ConfigError, envBool, envInt, envLogLevel, envOptional, type Env, type LogLevel } from "@sovd/platform";
+import { loadCommandTimeouts, type CommandTimeouts } from "@sovd/domain";
 import { loadAuthConfig, type AuthConfig } from "./auth/index.js";
 import type { CommandLimits } from "./commands/command-service.js";
 import type { DispatchConfig } from "./commands/dispatcher.js";

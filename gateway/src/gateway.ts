@@ -3,22 +3,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import {
-  createMetricsRegistry,
-  DEVELOPMENT_USERS,
-  migrate,
-  migrationsApplied,
-  REQUEST_ID_HEADER,
-  requestIdFrom,
-  SEEDED_VEHICLES,
-  seed,
-  serveOpsEndpoint,
-  type Bus,
-  type HealthCheck,
-  type Logger,
-  type Pool,
-  type Registry,
-} from "@sovd/platform";
+import { createMetricsRegistry, migrate, migrationsApplied, REQUEST_ID_HEADER, requestIdFrom, serveOpsEndpoint, type Bus, type HealthCheck, type Logger, type Pool, type Registry } from "@sovd/platform";
+import { DEVELOPMENT_USERS, SEEDED_VEHICLES, seed } from "@sovd/domain";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 import { createAuth } from "./auth/index.js";
 import { createCircuitBreakers } from "./commands/circuit-breaker.js";

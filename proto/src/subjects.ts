@@ -12,6 +12,9 @@ export const cancelSubject = (vehicleId: string): string => `sovd.v1.vehicle.${v
 /** Connector -> gateways: every event of one command. */
 export const commandEventsSubject = (commandId: string): string => `sovd.v1.command.${commandId}.events`;
 
+/** Every command's events: one subscription per gateway fans them out to its watchers. */
+export const allCommandEventsSubject = "sovd.v1.command.*.events";
+
 /** Connector -> gateways: a vehicle came online or went offline. */
 export const presenceSubject = (vehicleId: string): string => `sovd.v1.vehicle.${vehicleId}.presence`;
 

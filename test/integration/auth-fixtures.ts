@@ -5,7 +5,8 @@ import { createClient, createContextValues, type CallOptions, type Client, type 
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import { createAuth, loadAuthConfig, type Auth, type RoleName } from "../../gateway/src/auth/index.js";
 import { clientInfoKey } from "../../gateway/src/request-context.js";
-import { createLogger, createMetricsRegistry, hashPassword, requestIdFrom, type Env, type Registry } from "@sovd/platform";
+import { createLogger, createMetricsRegistry, requestIdFrom, type Env, type Registry } from "@sovd/platform";
+import { hashPassword } from "@sovd/domain";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 import { createTestDatabase, type TestDatabase } from "../src/infra.js";
 

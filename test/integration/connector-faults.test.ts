@@ -167,7 +167,7 @@ describe("connector: faults end in a clear status", () => {
   });
 
   it("two sweeps at once never end a command twice", async () => {
-    const { sweepExpiredCommands } = await import("@sovd/connector");
+    const { sweepExpiredCommands } = await import("@sovd/domain");
     const id = stack.vehicle(2);
     await stack.insertVehicle(id);
     const ids = await Promise.all(Array.from({ length: 5 }, () => stack.insertCommand({ vehicleId: id.vehicleId, timeoutMs: 1 })));

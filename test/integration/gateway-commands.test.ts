@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { publishCommandEvent, responseFromRow } from "@sovd/platform";
+import { publishCommandEvent, responseFromRow } from "@sovd/domain";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { CommandEventSchema, CommandService, CommandStatus, FailurePhase, type CommandEvent } from "@sovd/proto";

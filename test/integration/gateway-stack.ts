@@ -5,22 +5,8 @@ import { Writable } from "node:stream";
 import { create, fromBinary, toBinary, type JsonObject } from "@bufbuild/protobuf";
 import { ConnectError, createClient, type Client, type Code, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import {
-  createLogger,
-  finishCommand,
-  fleetIdentity,
-  getCommandRow,
-  hashPassword,
-  publishCommandEvent,
-  publishTerminalEvents,
-  responseFromRow,
-  statusEventFromRow,
-  type Bus,
-  type BusSubscription,
-  type CommandRow,
-  type ResponseRow,
-  type VehicleIdentity,
-} from "@sovd/platform";
+import { createLogger, fleetIdentity, type Bus, type BusSubscription, type VehicleIdentity } from "@sovd/platform";
+import { finishCommand, getCommandRow, hashPassword, publishCommandEvent, publishTerminalEvents, responseFromRow, statusEventFromRow, type CommandRow, type ResponseRow } from "@sovd/domain";
 import {
   AuthService,
   CommandEventSchema,

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { publishCommandEvent } from "@sovd/platform";
+import { publishCommandEvent } from "@sovd/domain";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService, CommandEventSchema } from "@sovd/proto";

@@ -1,5 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { vehicleFromRow, type Bus, type VehicleRow } from "@sovd/platform";
+import { type Bus } from "@sovd/platform";
+import { vehicleFromRow, type VehicleRow } from "@sovd/domain";
 import { VehicleEventSchema, presenceSubject } from "@sovd/proto";
 
 /** Publishes a vehicle's connection change on `sovd.v1.vehicle.{id}.presence` (ARCHITECTURE §5). */

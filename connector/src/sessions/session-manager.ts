@@ -1,27 +1,27 @@
 import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { BusClosedError, REQUEST_ID_HEADER, type Bus, type BusMessage, type BusSubscription, type Logger, type Pool } from "@sovd/platform";
 import {
-  CancelDispatchSchema,
-  ConnectorMessageSchema,
-  DispatchReplySchema,
-  DispatchRequestSchema,
-  SessionClaimSchema,
-  cancelSubject,
-  executeSubject,
-  sessionSubject,
-  type ConnectorMessage,
-} from "@sovd/proto";
+  currentSessionId,
+  markOffline,
+  markOnline,
+  markStaleOffline,
+  recordSightings,
+  registerVehicle,
+  VinTakenError,
+  type Sighting,
+  type VehicleRow,
+} from "@sovd/domain";
+import { BusClosedError, type Bus, type BusMessage, type BusSubscription, type Logger, type Pool } from "@sovd/platform";
+import { ConnectorMessageSchema, SessionClaimSchema, cancelSubject, executeSubject, sessionSubject, type ConnectorMessage } from "@sovd/proto";
 import type { CommandEngine } from "../commands/command-engine.js";
 import { ConcurrencyLimit } from "../concurrency-limit.js";
 import type { ConnectorMetrics } from "../metrics.js";
 import { LinkError } from "../vehicle-link/link-error.js";
 import type { VehicleLink } from "../vehicle-link/server.js";
 import { authenticateVehicle } from "./authenticate.js";
-import { validateHello } from "./hello.js";
+import { requireRegistrationFields, validateHello, type ValidHello } from "./hello.js";
 import { publishPresence } from "./presence.js";
 import type { VehicleSession } from "./session.js";
-import { currentSessionId, markOffline, markOnline, markStaleOffline, recordSightings, type Sighting } from "./vehicle-rows.js";
 
 /** Holds the vehicle sessions of one connector; see createSessionManager. */
 export interface SessionManager {
@@ -125,37 +125,6 @@ export function createSessionManager(deps: {
     })();
   };
 
-  const onExecute = async (session: LiveSession, m: BusMessage): Promise<void> => {
-    let request;
-    try {
-      request = fromBinary(DispatchRequestSchema, m.data);
-    } catch (err) {
-      busError(session.logger, err, "undecodable dispatch request");
-      m.respond(toBinary(DispatchReplySchema, create(DispatchReplySchema, { accepted: false, reason: "undecodable request" })));
-      return;
-    }
-    const requestId = request.correlationId || m.headers[REQUEST_ID_HEADER] || undefined;
-    if (!session.open) return;
-    const outcome = await commands.dispatch(session, request, requestId).catch((err: unknown) => {
-      metrics.databaseErrors.inc();
-      session.logger.error({ err, commandId: request.commandId, requestId }, "dispatch failed");
-      return { reply: { accepted: false, reason: "internal error" }, start: undefined };
-    });
-    if (outcome.reply) {
-      m.respond(toBinary(DispatchReplySchema, create(DispatchReplySchema, outcome.reply)), requestId ? { [REQUEST_ID_HEADER]: requestId } : {});
-    }
-    outcome.start?.();
-  };
-
-  const onCancel = async (session: LiveSession, m: BusMessage): Promise<void> => {
-    try {
-      const cancel = fromBinary(CancelDispatchSchema, m.data);
-      commands.cancel(session, cancel.commandId);
-    } catch (err) {
-      busError(session.logger, err, "undecodable cancel");
-    }
-  };
-
   const onClaim = async (session: LiveSession, m: BusMessage): Promise<void> => {
     let claim;
     try {
@@ -188,10 +157,24 @@ export function createSessionManager(deps: {
     };
   };
 
+  /** Marks the vehicle online; a vehicle the database does not know is registered (fleet onboarding). */
+  const online = async (hello: ValidHello, sessionId: string, logger: Logger): Promise<VehicleRow> => {
+    const known = await markOnline(pool, hello.vehicleId, sessionId);
+    if (known) return known;
+    requireRegistrationFields(hello);
+    try {
+      const { row, registered } = await registerVehicle(pool, hello, sessionId);
+      if (registered) logger.info({ vin: row.vin }, "new vehicle registered");
+      return row;
+    } catch (err) {
+      if (err instanceof VinTakenError) throw new LinkError("already_exists", "hello.vin is registered to another vehicle", { cause: err });
+      throw err;
+    }
+  };
+
   const open = async (session: LiveSession, hello: ReturnType<typeof validateHello>): Promise<void> => {
     const { link, sessionId, subscriptions } = session;
-    const { row, registered } = await markOnline(pool, hello, sessionId);
-    if (registered) session.logger.info({ vin: row.vin }, "new vehicle registered");
+    const row = await online(hello, sessionId, session.logger);
     const older = sessions.get(hello.vehicleId);
     sessions.set(hello.vehicleId, session);
     session.counted = true;
@@ -199,8 +182,8 @@ export function createSessionManager(deps: {
     if (older) replace(older, "same connector");
     const signal = subscriptions.signal;
     session.executeSub = await bus.subscribe(executeSubject(hello.vehicleId), { signal });
-    serve(session, session.executeSub, (m) => onExecute(session, m));
-    serve(session, await bus.subscribe(cancelSubject(hello.vehicleId), { signal }), (m) => onCancel(session, m));
+    serve(session, session.executeSub, (m) => commands.dispatch.onExecute(session, m));
+    serve(session, await bus.subscribe(cancelSubject(hello.vehicleId), { signal }), async (m) => commands.dispatch.onCancel(session, m));
     serve(session, await bus.subscribe(sessionSubject(hello.vehicleId), { signal }), (m) => onClaim(session, m));
     const claim = create(SessionClaimSchema, { vehicleId: hello.vehicleId, sessionId, connectorId: deps.connectorId });
     bus.publish(sessionSubject(hello.vehicleId), toBinary(SessionClaimSchema, claim));
@@ -279,10 +262,10 @@ export function createSessionManager(deps: {
             case "hello":
               throw new LinkError("failed_precondition", "Hello already received on this stream");
             case "chunk":
-              commands.onChunk(session, kind.value, at);
+              commands.answers.onChunk(session, kind.value, at);
               break;
             case "failure":
-              commands.onFailure(session, kind.value);
+              commands.answers.onFailure(session, kind.value);
               break;
             case "heartbeat":
               break;

@@ -1,14 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import {
-  DUMMY_PASSWORD_HASH,
-  insertAudit,
-  verifyPassword,
-  withTransaction,
-  type Logger,
-  type Pool,
-} from "@sovd/platform";
+import { withTransaction, type Logger, type Pool } from "@sovd/platform";
+import { DUMMY_PASSWORD_HASH, insertAudit, verifyPassword } from "@sovd/domain";
 import {
   CreateStreamTicketResponseSchema,
   LoginResponseSchema,

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { insertAudit, withTransaction, type AuditEntry, type Pool, type Queryable } from "@sovd/platform";
+import { withTransaction, type Pool, type Queryable } from "@sovd/platform";
+import { insertAudit, type AuditEntry } from "@sovd/domain";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
 import type { Principal } from "./principal.js";
 import { isRoleName } from "./roles.js";

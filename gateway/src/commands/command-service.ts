@@ -2,23 +2,8 @@ import { create, toBinary, type JsonObject } from "@bufbuild/protobuf";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import {
-  COMMAND_COLUMNS,
-  commandFromRow,
-  executionSeconds,
-  finishCommand,
-  getCommandRow,
-  insertAudit,
-  listResponseRows,
-  publishTerminalEvents,
-  responseFromRow,
-  withTransaction,
-  type Bus,
-  type CommandRow,
-  type CommandTimeouts,
-  type Logger,
-  type Pool,
-} from "@sovd/platform";
+import { withTransaction, type Bus, type Logger, type Pool } from "@sovd/platform";
+import { COMMAND_COLUMNS, commandFromRow, executionSeconds, finishCommand, getCommandRow, insertAudit, listResponseRows, publishTerminalEvents, responseFromRow, type CommandRow, type CommandTimeouts } from "@sovd/domain";
 import {
   CancelDispatchSchema,
   COMMAND_CATALOG,

@@ -1,20 +1,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  BusClosedError,
-  BusTimeoutError,
-  COMMAND_COLUMNS,
-  executionSeconds,
-  finishCommand,
-  NoRespondersError,
-  publishCommandEvent,
-  publishTerminalEvents,
-  statusEventFromRow,
-  type Bus,
-  type CommandRow,
-  type Logger,
-  type Pool,
-} from "@sovd/platform";
+import { BusClosedError, BusTimeoutError, NoRespondersError, type Bus, type Logger, type Pool } from "@sovd/platform";
+import { COMMAND_COLUMNS, executionSeconds, finishCommand, publishCommandEvent, publishTerminalEvents, statusEventFromRow, type CommandRow } from "@sovd/domain";
 import {
   DispatchReplySchema,
   DispatchRequestSchema,

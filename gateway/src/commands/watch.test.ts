@@ -1,6 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { createLogger, createMemoryBus, type CommandRow, type Pool, type ResponseRow } from "@sovd/platform";
+import { createLogger, createMemoryBus, type Pool } from "@sovd/platform";
+import { type CommandRow, type ResponseRow } from "@sovd/domain";
 import { CommandEventSchema, CommandStatus, commandEventsSubject, type CommandEvent } from "@sovd/proto";
 import { describe, expect, it } from "vitest";
 import { NotFoundError } from "../errors.js";

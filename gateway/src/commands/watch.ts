@@ -1,15 +1,6 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
-import {
-  getCommandRow,
-  listResponseRows,
-  responseFromRow,
-  stateEventsFromRow,
-  type Bus,
-  type CommandRow,
-  type Gauge,
-  type Logger,
-  type Pool,
-} from "@sovd/platform";
+import { type Bus, type Gauge, type Logger, type Pool } from "@sovd/platform";
+import { getCommandRow, listResponseRows, responseFromRow, stateEventsFromRow, type CommandRow } from "@sovd/domain";
 import { CommandEventSchema, CommandStatus, commandEventsSubject, isTerminalStatus, type CommandEvent } from "@sovd/proto";
 import { NotFoundError } from "../errors.js";
 

@@ -1,6 +1,7 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { VEHICLE_COLUMNS, vehicleFromRow, type Bus, type Gauge, type Logger, type Pool, type VehicleRow } from "@sovd/platform";
+import { type Bus, type Gauge, type Logger, type Pool } from "@sovd/platform";
+import { VEHICLE_COLUMNS, vehicleFromRow, type VehicleRow } from "@sovd/domain";
 import { VehicleEventSchema, allPresenceSubject, type VehicleService } from "@sovd/proto";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";

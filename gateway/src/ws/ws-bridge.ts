@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { getCommandRow, REQUEST_ID_HEADER, requestIdFrom, type Bus, type Logger, type Pool } from "@sovd/platform";
+import { REQUEST_ID_HEADER, requestIdFrom, type Bus, type Logger, type Pool } from "@sovd/platform";
+import { getCommandRow } from "@sovd/domain";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.js";
 import { isUuid } from "../auth/validate.js";

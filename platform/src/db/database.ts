@@ -18,6 +18,20 @@ export interface DatabaseOptions {
 }
 
 export type Pool = pg.Pool;
+
+/** A statement with a name: each connection parses and plans it once, then reuses the plan. */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Anything that runs a parameterized query: a pool or a client inside a transaction. */
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(
+    text: string | NamedStatement,
+    values?: unknown[],
+  ): Promise<{ rows: R[]; rowCount: number | null }>;
+}
 export type PoolClient = pg.PoolClient;
 
 /** Schema names tests and operators may use; guards the search_path option against injection. */

@@ -1,9 +1,7 @@
-import type { Logger } from "pino";
-import { fleetIdentity } from "../fleet-identity.js";
-import { hashPassword } from "../passwords.js";
-import type { Pool } from "./database.js";
+import { fleetIdentity, type Logger, type Pool } from "@sovd/platform";
+import { hashPassword } from "./passwords.js";
 
-/** Development users (ARCHITECTURE §8). Only ever seeded with NODE_ENV=development. */
+/** Development users (docs/architecture.md §5). Only ever seeded with NODE_ENV=development. */
 export const DEVELOPMENT_USERS = [
   { username: "admin", password: "admin123", role: "admin" },
   { username: "engineer", password: "engineer123", role: "engineer" },

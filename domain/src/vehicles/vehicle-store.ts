@@ -1,45 +1,64 @@
-import { insertAudit, VEHICLE_COLUMNS, withTransaction, type Pool, type Queryable, type VehicleRow } from "@sovd/platform";
-import { LinkError } from "../vehicle-link/link-error.js";
-import { requireRegistrationFields, type ValidHello } from "./hello.js";
+import { withTransaction, type Pool, type Queryable } from "@sovd/platform";
+import { insertAudit } from "../audit.js";
+import { VEHICLE_COLUMNS, type VehicleRow } from "./vehicle-rows.js";
+
+/*
+ * The SQL on `vehicles` of the vehicle sessions: online and offline under a session id (the
+ * newest session owns the row), batched sightings, the stale-presence sweep.
+ */
+
+/** A VIN that another vehicle already has: the registration is refused. */
+export class VinTakenError extends Error {
+  override readonly name = "VinTakenError";
+}
+
+/** What a vehicle tells about itself when it first connects (fleet onboarding). */
+export interface NewVehicle {
+  readonly vehicleId: string;
+  readonly vin: string;
+  readonly make: string;
+  readonly model: string;
+  readonly year: number;
+  readonly softwareVersion: string;
+}
+
+const MARK_ONLINE = `UPDATE vehicles SET connection_status = 'online', last_seen_at = now(), session_id = $2
+  WHERE vehicle_id = $1 RETURNING ${VEHICLE_COLUMNS}`;
 
 /**
- * Marks the vehicle online under `sessionId` (the newest session owns the row). A known
- * vehicle costs one statement; a vehicle the database does not know yet is registered (fleet
- * onboarding, audit `vehicle_registered`) in one transaction. A VIN that belongs to another
- * vehicle is refused.
+ * Marks a known vehicle online under `sessionId` (the newest session owns the row): one
+ * statement. Undefined when the database does not know the vehicle (register it then).
  */
-export async function markOnline(pool: Pool, hello: ValidHello, sessionId: string): Promise<{ row: VehicleRow; registered: boolean }> {
-  const online = (db: Queryable) =>
-    db.query<VehicleRow>(
-      `UPDATE vehicles SET connection_status = 'online', last_seen_at = now(), session_id = $2
-        WHERE vehicle_id = $1 RETURNING ${VEHICLE_COLUMNS}`,
-      [hello.vehicleId, sessionId],
-    );
-  const known = await online(pool);
-  if (known.rows[0]) return { row: known.rows[0], registered: false };
-  requireRegistrationFields(hello);
+export async function markOnline(db: Queryable, vehicleId: string, sessionId: string): Promise<VehicleRow | undefined> {
+  const { rows } = await db.query<VehicleRow>({ name: "sovd_mark_online", text: MARK_ONLINE }, [vehicleId, sessionId]);
+  return rows[0];
+}
+
+/**
+ * Registers a vehicle the database does not know yet and marks it online, with its
+ * `vehicle_registered` audit row, in one transaction. `registered` is false when another
+ * session registered it first. A VIN that belongs to another vehicle: VinTakenError.
+ */
+export async function registerVehicle(pool: Pool, v: NewVehicle, sessionId: string): Promise<{ row: VehicleRow; registered: boolean }> {
   try {
     return await withTransaction(pool, async (tx) => {
       const inserted = await tx.query(
         `INSERT INTO vehicles (vehicle_id, vin, make, model, year) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (vehicle_id) DO NOTHING`,
-        [hello.vehicleId, hello.vin, hello.make, hello.model, hello.year],
+        [v.vehicleId, v.vin, v.make, v.model, v.year],
       );
       const registered = inserted.rowCount === 1;
       if (registered) {
         await insertAudit(tx, {
           action: "vehicle_registered",
-          vehicleId: hello.vehicleId,
-          details: { vin: hello.vin, make: hello.make, model: hello.model, year: hello.year, software_version: hello.softwareVersion },
+          vehicleId: v.vehicleId,
+          details: { vin: v.vin, make: v.make, model: v.model, year: v.year, software_version: v.softwareVersion },
         });
       }
-      const { rows } = await online(tx);
-      return { row: rows[0]!, registered };
+      return { row: (await markOnline(tx, v.vehicleId, sessionId))!, registered };
     });
   } catch (err) {
-    if ((err as { code?: string }).code === "23505") {
-      throw new LinkError("already_exists", "hello.vin is registered to another vehicle", { cause: err });
-    }
+    if ((err as { code?: string }).code === "23505") throw new VinTakenError(`VIN ${v.vin} is registered to another vehicle`, { cause: err });
     throw err;
   }
 }
@@ -88,7 +107,7 @@ export async function recordSightings(db: Queryable, sightings: readonly Sightin
 
 /**
  * Marks offline the online vehicles nobody has heard from for `staleMs`: their connector died
- * without cleaning up (ARCHITECTURE §7, nothing stays stuck). Live sessions refresh
+ * without cleaning up (nothing stays stuck). Live sessions refresh
  * `last_seen_at` at least every few heartbeat intervals, so they are never taken. Locked with
  * SKIP LOCKED, so several connectors sweep at once; uses the partial index vehicles_online_seen_idx.
  */

@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConnectionStatus, VehicleSchema, type Vehicle } from "@sovd/proto";
 
 /**
- * The `vehicles` row as both services show it (ARCHITECTURE §4, §8): the gateway's fleet
+ * The `vehicles` row as both services show it: the gateway's fleet
  * views and the connector's presence events map it one way, so a vehicle looks the same in
  * ListVehicles and in WatchVehicles.
  */

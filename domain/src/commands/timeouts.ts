@@ -1,11 +1,11 @@
 import { COMMAND_CATALOG } from "@sovd/proto";
-import { envInt, type Env } from "./config.js";
+import { envInt, type Env } from "@sovd/platform";
 
 /** Per command type timeouts in ms, keyed by command name. */
 export type CommandTimeouts = Readonly<Record<string, number>>;
 
 /**
- * `COMMAND_TIMEOUT_<NAME>_MS` for every catalog command (name upper-cased, ARCHITECTURE §11),
+ * `COMMAND_TIMEOUT_<NAME>_MS` for every catalog command (name upper-cased),
  * defaulting to the catalog's timeout. The gateway sets `deadline_at` from it and the
  * connector arms its timer from `deadline_at`, so both read the same variables.
  */

@@ -1,11 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
+import type { Queryable } from "@sovd/platform";
 
-/** Anything that runs a parameterized query: a pool or a client inside a transaction. */
-export interface Queryable {
-  query<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-}
-
-/** Audit actions written by the services (ARCHITECTURE §3, §9). */
+/** Audit actions written by the services (docs/architecture.md §5 "Data"). */
 export type AuditAction =
   | "user_login"
   | "user_login_failed"

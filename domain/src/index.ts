@@ -1,0 +1,59 @@
+/**
+ * What the shared rows mean (docs/architecture.md §2): the only SQL on `commands`,
+ * `responses`, `vehicles` and `users`, the one terminal path of a command, the command
+ * events and metrics, the audit log. Gateway and connector never import each other; they
+ * share this instead.
+ */
+export { insertAudit, type AuditAction, type AuditEntry } from "./audit.js";
+export {
+  COMMAND_COLUMNS,
+  commandFromRow,
+  executionSeconds,
+  responseEventFromRow,
+  responseFromRow,
+  stateEventsFromRow,
+  statusEventFromRow,
+  type CommandRow,
+  type ResponseRow,
+} from "./commands/command-rows.js";
+export {
+  appendChunks,
+  findByIdempotencyKey,
+  finishCommand,
+  getCommandRow,
+  getCommandWithResponses,
+  insertSubmitted,
+  listQueuedCommands,
+  listResponseRows,
+  markQueued,
+  mayRunCommands,
+  startCommands,
+  sweepExpiredCommands,
+  SWEEP_BATCH,
+  type AppendOutcome,
+  type Ending,
+  type NewChunk,
+  type NewCommand,
+  type StartOutcome,
+  type StartRequest,
+  type SubmitOutcome,
+  type SweptCommand,
+} from "./commands/command-store.js";
+export { decodeCommandEvent, publishCommandEvent, publishTerminalEvents } from "./commands/command-events.js";
+export { createCommandMetrics, type CommandMetrics } from "./commands/command-metrics.js";
+export { createCommandEnder, type CommandEnder, type CommandEnderDeps } from "./commands/end-command.js";
+export { loadCommandTimeouts, type CommandTimeouts } from "./commands/timeouts.js";
+export { VEHICLE_COLUMNS, vehicleFromRow, type VehicleRow } from "./vehicles/vehicle-rows.js";
+export {
+  currentSessionId,
+  markOffline,
+  markOnline,
+  markStaleOffline,
+  recordSightings,
+  registerVehicle,
+  VinTakenError,
+  type NewVehicle,
+  type Sighting,
+} from "./vehicles/vehicle-store.js";
+export { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./users/passwords.js";
+export { DEVELOPMENT_USERS, seed, SEEDED_VEHICLES, type InitialUser } from "./users/seed.js";
