@@ -4,12 +4,13 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createMetricsRegistry, migrate, migrationsApplied, REQUEST_ID_HEADER, requestIdFrom, serveOpsEndpoint, type Bus, type HealthCheck, type Logger, type Pool, type Registry } from "@sovd/platform";
-import { DEVELOPMENT_USERS, SEEDED_VEHICLES, seed } from "@sovd/domain";
+import { createCommandEnder, DEVELOPMENT_USERS, SEEDED_VEHICLES, seed } from "@sovd/domain";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 import { createAuth } from "./auth/index.js";
 import { createCircuitBreakers } from "./commands/circuit-breaker.js";
 import { createCommandService } from "./commands/command-service.js";
 import { createDispatcher } from "./commands/dispatcher.js";
+import { createCommandEventHub } from "./commands/event-hub.js";
 import type { GatewayConfig } from "./config.js";
 import { isDatabaseError } from "./errors.js";
 import { createGatewayMetrics } from "./metrics.js";
@@ -37,6 +38,8 @@ export interface Gateway {
   /** The port it listens on (the real one when configured with 0). */
   readonly port: number;
   readonly registry: Registry;
+  /** Watch streams (WatchCommand and WebSocket subscriptions) registered now: 0 once every watcher is gone. */
+  watcherCount(): number;
   /** Graceful shutdown: stop accepting, end streams and WebSockets (1001), drain dispatches, close. The pool and bus stay open. */
   close(): Promise<void>;
 }
@@ -83,10 +86,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     cooldownMs: config.breaker.cooldownMs,
     onOpenCountChange: (open) => metrics.circuitBreakersOpen.set(open),
   });
-  const dispatcher = createDispatcher({ pool, bus, logger, metrics, breakers, config: config.dispatch });
+  const ender = createCommandEnder({ db: pool, bus, logger, metrics: metrics.commands, onBusError: () => metrics.busErrors.inc() });
+  const events = await createCommandEventHub({ bus, logger, onBusError: () => metrics.busErrors.inc() });
+  const dispatcher = createDispatcher({ pool, bus, logger, metrics, breakers, ender, config: config.dispatch });
   const commandService = createCommandService({
     pool,
     bus,
+    events,
+    ender,
     logger,
     metrics,
     dispatcher,
@@ -95,7 +102,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     shutdownSignal: shutdown.signal,
   });
   const vehicleService = createVehicleService({ pool, bus, logger, active: metrics.watchStreamsActive, shutdownSignal: shutdown.signal });
-  const wsBridge = createWsBridge({ pool, bus, logger, metrics, authenticate: auth.authenticateStream, config: config.ws });
+  const wsBridge = createWsBridge({ pool, events, logger, metrics, authenticate: auth.authenticateStream, config: config.ws });
   const serveStatic = createStaticHandler(config.webDistDir);
   const corsOrigins = new Set(config.corsOrigins);
 
@@ -202,6 +209,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   return {
     port: server.port,
     registry,
+    watcherCount: () => events.watcherCount(),
     close() {
       closing ??= (async () => {
         logger.info("gateway shutting down");
@@ -210,6 +218,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
         await wsBridge.close();
         await dispatcher.close();
         await serverClosed;
+        events.close();
         await auth.close();
         pool.off("error", countPoolError);
         logger.info("gateway stopped");

@@ -1,16 +1,16 @@
 import type { Code } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { COMMAND_DURATION_BUCKETS, Counter, Gauge, Histogram, type Registry } from "@sovd/platform";
+import { createCommandMetrics, type CommandMetrics } from "@sovd/domain";
+import { Counter, Gauge, Histogram, type Registry } from "@sovd/platform";
 
 /**
- * The gateway's Prometheus metrics (ARCHITECTURE §12, issue 7). Labels stay bounded: command
+ * The gateway's Prometheus metrics (docs/architecture.md §8). Labels stay bounded: command
  * names, statuses, RPC names and codes, stream kinds; never a vehicle, user or command id.
  */
 export interface GatewayMetrics {
   readonly commandsSubmitted: Counter<"command">;
   /** Terminal transitions the gateway itself writes (dispatch failures, cancel). */
-  readonly commandsExecuted: Counter<"command" | "status">;
-  readonly commandDuration: Histogram<"command">;
+  readonly commands: CommandMetrics;
   readonly rpcRequests: Counter<"service" | "method" | "code">;
   readonly rpcDuration: Histogram<"service" | "method">;
   readonly watchStreamsActive: Gauge<"kind">;
@@ -31,19 +31,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       labelNames: ["command"],
       registers,
     }),
-    commandsExecuted: new Counter({
-      name: "commands_executed_total",
-      help: "Commands that reached a terminal status, by command and status (gateway-side transitions: dispatch failures, cancel)",
-      labelNames: ["command", "status"],
-      registers,
-    }),
-    commandDuration: new Histogram({
-      name: "command_execution_duration_seconds",
-      help: "Seconds from submission to the terminal status",
-      labelNames: ["command"],
-      buckets: COMMAND_DURATION_BUCKETS,
-      registers,
-    }),
+    commands: createCommandMetrics(registry),
     rpcRequests: new Counter({
       name: "rpc_requests_total",
       help: "Connect/gRPC calls by service, method and result code",

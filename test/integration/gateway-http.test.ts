@@ -228,13 +228,13 @@ describe("gateway HTTP surface, breaker and shutdown", () => {
     const id = command!.commandId;
     await stack.waitForStatus(id, "in_progress");
     connector.stop();
-    const subsBefore = stack.bus.subscriptionCount();
+    const watchersBefore = stack.gateway.watcherCount();
     const watch = engineer.commands.watchCommand({ commandId: id })[Symbol.asyncIterator]();
     expect((await watch.next()).value?.event.case).toBe("status");
     const ws = new WebSocket(`${stack.baseUrl.replace("http", "ws")}/ws/responses/${id}?token=${engineer.token}`);
     const wsClosed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
     await new Promise((resolve) => ws.once("open", resolve));
-    await expect.poll(() => stack.bus.subscriptionCount()).toBe(subsBefore + 2);
+    await expect.poll(() => stack.gateway.watcherCount()).toBe(watchersBefore + 2);
 
     await stack.gateway.close();
     expect(await wsClosed).toBe(1001);
@@ -243,7 +243,7 @@ describe("gateway HTTP surface, breaker and shutdown", () => {
       (err: unknown) => ConnectError.from(err).code,
     );
     expect(ended).toBe(Code.Unavailable);
-    expect(stack.bus.subscriptionCount()).toBe(subsBefore);
+    expect(stack.gateway.watcherCount()).toBe(watchersBefore);
     // The command itself is untouched: its connector still owns it.
     expect((await stack.db.pool.query("SELECT status FROM commands WHERE command_id = $1", [id])).rows[0].status).toBe("in_progress");
     await expect(fetch(`${stack.baseUrl}/health/live`)).rejects.toThrow();

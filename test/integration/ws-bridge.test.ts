@@ -139,7 +139,7 @@ describe("WebSocket bridge", () => {
   it("streams the exact JSON shapes in order; a late joiner gets the replay; two clients get everything", async () => {
     const { id, stop } = await runningCommand();
     try {
-      const subsBefore = stack.bus.subscriptionCount();
+      const watchersBefore = stack.gateway.watcherCount();
       const first = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`, { "x-request-id": "ws-trace-7" });
       expect(first.upgradeHeaders["x-request-id"]).toBe("ws-trace-7");
       await stack.chunk(id, 1, { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" });
@@ -167,8 +167,8 @@ describe("WebSocket bridge", () => {
         expect((messages[2]!.response as { is_final: boolean }).is_final).toBe(true);
         expect(messages[3]).toEqual({ event: "status", command_id: id, status: "completed", completed_at: ISO });
       }
-      // Ended subscriptions are released even while the sockets stay open.
-      await expect.poll(() => stack.bus.subscriptionCount()).toBe(subsBefore);
+      // Ended watches are released even while the sockets stay open.
+      await expect.poll(() => stack.gateway.watcherCount()).toBe(watchersBefore);
       first.ws.close();
       late.ws.close();
     } finally {
@@ -180,7 +180,7 @@ describe("WebSocket bridge", () => {
     const a = await runningCommand(0);
     const b = await runningCommand(1);
     try {
-      const subsBefore = stack.bus.subscriptionCount();
+      const watchersBefore = stack.gateway.watcherCount();
       const client = await connect(stack.baseUrl, `/ws/responses/${a.id}?token=${engineer.token}`);
       client.send({ action: "subscribe", command_id: b.id });
       client.send("this is not json");
@@ -201,13 +201,13 @@ describe("WebSocket bridge", () => {
         [b.id, 1],
         [a.id, 1],
       ]);
-      expect(stack.bus.subscriptionCount()).toBe(subsBefore + 2);
+      expect(stack.gateway.watcherCount()).toBe(watchersBefore + 2);
       client.send({ action: "unsubscribe", command_id: b.id });
-      await expect.poll(() => stack.bus.subscriptionCount()).toBe(subsBefore + 1);
+      await expect.poll(() => stack.gateway.watcherCount()).toBe(watchersBefore + 1);
       expect(client.ws.readyState).toBe(WebSocket.OPEN);
       client.ws.close();
       await client.closed;
-      await expect.poll(() => stack.bus.subscriptionCount()).toBe(subsBefore);
+      await expect.poll(() => stack.gateway.watcherCount()).toBe(watchersBefore);
       const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
       expect(metrics).toMatch(/^websocket_connections_active 0$/m);
     } finally {
@@ -254,10 +254,10 @@ describe("WebSocket bridge", () => {
   it("closes a client whose send buffer passes WS_MAX_BUFFERED_BYTES (1 MiB) with 1013", async () => {
     const { id, stop } = await runningCommand(3);
     try {
-      const subsBefore = stack.bus.subscriptionCount();
+      const watchersBefore = stack.gateway.watcherCount();
       const client = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`);
       // Live events only reach a watcher once its subscription exists (before that they are on replay).
-      await expect.poll(() => stack.bus.subscriptionCount()).toBe(subsBefore + 1);
+      await expect.poll(() => stack.gateway.watcherCount()).toBe(watchersBefore + 1);
       // The client reads nothing, and 30 MB of live answers arrive: more than loopback socket
       // buffers hold, so the server's own send buffer has to grow past the limit.
       (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();

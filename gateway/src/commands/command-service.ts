@@ -2,8 +2,18 @@ import { create, toBinary, type JsonObject } from "@bufbuild/protobuf";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { withTransaction, type Bus, type Logger, type Pool } from "@sovd/platform";
-import { COMMAND_COLUMNS, commandFromRow, executionSeconds, finishCommand, getCommandRow, insertAudit, listResponseRows, publishTerminalEvents, responseFromRow, type CommandRow, type CommandTimeouts } from "@sovd/domain";
+import {
+  COMMAND_COLUMNS,
+  commandFromRow,
+  getCommandRow,
+  getCommandWithResponses,
+  insertSubmitted,
+  responseFromRow,
+  type CommandEnder,
+  type CommandRow,
+  type CommandTimeouts,
+} from "@sovd/domain";
+import type { Bus, Logger, Pool } from "@sovd/platform";
 import {
   CancelDispatchSchema,
   COMMAND_CATALOG,
@@ -26,6 +36,7 @@ import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { clientInfoKey } from "../request-context.js";
 import { streamOriginKey, streamUrl } from "../stream-origin.js";
 import type { Dispatcher } from "./dispatcher.js";
+import type { CommandEventHub } from "./event-hub.js";
 import { watchCommandEvents } from "./watch.js";
 import { isPlainText, isUuid } from "../auth/validate.js";
 
@@ -41,6 +52,10 @@ export interface CommandLimits {
 export interface CommandServiceDeps {
   readonly pool: Pool;
   readonly bus: Bus;
+  /** The gateway's one subscription to command events, fanned out to watchers. */
+  readonly events: CommandEventHub;
+  /** The one terminal path (cancel). */
+  readonly ender: CommandEnder;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly dispatcher: Dispatcher;
@@ -86,14 +101,6 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
 
   const commandTypes = commandTypesOf(deps.timeouts);
 
-  async function existingByKey(userId: string, key: string): Promise<CommandRow | undefined> {
-    const { rows } = await pool.query<CommandRow>(
-      `SELECT ${COMMAND_COLUMNS} FROM commands WHERE user_id = $1 AND idempotency_key = $2`,
-      [userId, key],
-    );
-    return rows[0];
-  }
-
   return {
     listCommandTypes() {
       return { commandTypes };
@@ -123,69 +130,36 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
       if (key.length > MAX_IDEMPOTENCY_KEY) throw new InvalidArgumentError("idempotency_key", `must be at most ${MAX_IDEMPOTENCY_KEY} characters`);
       if (!isPlainText(key)) throw new InvalidArgumentError("idempotency_key", "must not contain control characters");
 
-      const vehicle = await pool.query<{ connection_status: string }>("SELECT connection_status FROM vehicles WHERE vehicle_id = $1", [req.vehicleId]);
-      if (!vehicle.rows[0]) throw new NotFoundError("vehicle");
       const reply = (row: CommandRow) => ({ command: commandFromRow(row), streamUrl: streamUrl(origin, row.command_id) });
-
-      if (key !== "") {
-        const first = await existingByKey(principal.userId, key);
-        if (first) return reply(first);
-      }
-      const queued = queueTtlMs !== undefined && vehicle.rows[0].connection_status !== "online";
-      // A queued command waits up to its TTL; the connector gives it its real deadline on delivery.
-      const deadlineMs = queued ? queueTtlMs : timeoutMs;
-
-      const row = await withTransaction(pool, async (tx) => {
-        const { rows } = await tx.query<CommandRow>(
-          `INSERT INTO commands (vehicle_id, user_id, command_name, command_params, status, timeout_ms, idempotency_key, correlation_id, deadline_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 millisecond')
-           ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING ${COMMAND_COLUMNS}`,
-          [
-            req.vehicleId,
-            principal.userId,
-            def.name,
-            JSON.stringify(params),
-            queued ? "queued" : "pending",
-            timeoutMs,
-            key === "" ? null : key,
-            client.requestId || null,
-            deadlineMs,
-          ],
-        );
-        const inserted = rows[0];
-        if (!inserted) return undefined; // the same key won a concurrent race: answer with that command
-        await insertAudit(tx, {
-          action: "command_submitted",
-          userId: principal.userId,
-          vehicleId: inserted.vehicle_id,
-          commandId: inserted.command_id,
-          details: { command_name: def.name, params, timeout_ms: timeoutMs, ...(queued ? { queued: true, queue_ttl_ms: queueTtlMs } : {}) },
-          ipAddress: client.ipAddress,
-          userAgent: client.userAgent,
-          requestId: client.requestId,
-        });
-        return inserted;
+      const stored = await insertSubmitted(pool, {
+        vehicleId: req.vehicleId,
+        userId: principal.userId,
+        commandName: def.name,
+        params,
+        timeoutMs,
+        queueTtlMs,
+        idempotencyKey: key === "" ? null : key,
+        correlationId: client.requestId || null,
+        client,
       });
-      if (!row) {
-        const first = await existingByKey(principal.userId, key);
-        if (!first) throw new Error("idempotency conflict without a stored command");
-        return reply(first);
-      }
-
+      if (stored.kind === "vehicle_not_found") throw new NotFoundError("vehicle");
+      if (stored.kind === "existing") return reply(stored.row);
+      const row = stored.row;
       metrics.commandsSubmitted.inc({ command: def.name });
       logger.info(
         { requestId: client.requestId, commandId: row.command_id, vehicleId: row.vehicle_id, command: def.name, status: row.status },
         "command submitted",
       );
-      if (!queued) dispatcher.start(row, { queueTtlMs, client });
+      if (row.status === "pending") dispatcher.start(row, { queueTtlMs, client });
       return reply(row);
     },
 
     async getCommand(req, ctx) {
-      const row = await visibleCommand(pool, requirePrincipal(ctx), req.commandId);
-      const responses = await listResponseRows(pool, row.command_id);
-      return { command: commandFromRow(row), responses: responses.map(responseFromRow) };
+      const principal = requirePrincipal(ctx);
+      if (!isUuid(req.commandId)) throw new NotFoundError("command");
+      const found = await getCommandWithResponses(pool, req.commandId);
+      if (!found || !canSeeCommand(principal, found.row.user_id)) throw new NotFoundError("command");
+      return { command: commandFromRow(found.row), responses: found.responses.map(responseFromRow) };
     },
 
     async listCommands(req, ctx) {
@@ -240,7 +214,7 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
       if (!isUuid(req.commandId)) throw new NotFoundError("command");
       const signal = AbortSignal.any([ctx.signal, deps.shutdownSignal]);
       let ended = false;
-      const events = watchCommandEvents({ pool, bus, logger, active: metrics.watchStreamsActive }, req.commandId, {
+      const events = watchCommandEvents({ pool, events: deps.events, logger, active: metrics.watchStreamsActive }, req.commandId, {
         afterSequence: req.afterSequence,
         signal,
         canSee: (row) => canSeeCommand(principal, row.user_id),
@@ -261,7 +235,7 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
       const client = ctx.values.get(clientInfoKey);
       const row = await visibleCommand(pool, principal, req.commandId);
       if (isTerminal(row.status)) throw new FailedPreconditionError(`command already ${row.status}`);
-      const cancelled = await finishCommand(pool, {
+      const cancelled = await deps.ender.end({
         commandId: row.command_id,
         status: "cancelled",
         errorMessage: ErrorMessages.cancelled,
@@ -273,20 +247,17 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
           details: { cancelled_by: principal.username },
         },
         requestId: client.requestId,
-      });
+      }, logger);
       if (!cancelled) {
         const now = await getCommandRow(pool, row.command_id);
         throw new FailedPreconditionError(`command already ${now?.status ?? "finished"}`);
       }
       dispatcher.stop(row.command_id);
-      publishTerminalEvents(bus, cancelled);
       bus.publish(
         cancelSubject(row.vehicle_id),
         toBinary(CancelDispatchSchema, create(CancelDispatchSchema, { commandId: row.command_id, vehicleId: row.vehicle_id })),
         { [REQUEST_ID_HEADER]: client.requestId },
       );
-      metrics.commandsExecuted.inc({ command: row.command_name, status: "cancelled" });
-      metrics.commandDuration.observe({ command: row.command_name }, executionSeconds(cancelled));
       logger.info({ requestId: client.requestId, commandId: row.command_id, correlationId: row.correlation_id }, "command cancelled");
       return { command: commandFromRow(cancelled) };
     },

@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { BusClosedError, BusTimeoutError, NoRespondersError, type Bus, type Logger, type Pool } from "@sovd/platform";
-import { COMMAND_COLUMNS, executionSeconds, finishCommand, publishCommandEvent, publishTerminalEvents, statusEventFromRow, type CommandRow } from "@sovd/domain";
+import { markQueued, publishCommandEvent, statusEventFromRow, type CommandEnder, type CommandRow } from "@sovd/domain";
 import {
   DispatchReplySchema,
   DispatchRequestSchema,
@@ -86,6 +86,8 @@ export function createDispatcher(deps: {
   logger: Logger;
   metrics: GatewayMetrics;
   breakers: CircuitBreakers;
+  /** The one terminal path (a dispatch that failed for good). */
+  ender: CommandEnder;
   config: DispatchConfig;
 }): Dispatcher {
   const { pool, bus, logger, metrics, breakers, config } = deps;
@@ -93,36 +95,28 @@ export function createDispatcher(deps: {
   let closing = false;
 
   async function fail(row: CommandRow, reason: string, attempts: number, client: DispatchClient | undefined): Promise<void> {
-    const failed = await finishCommand(pool, {
-      commandId: row.command_id,
-      status: "failed",
-      errorMessage: ErrorMessages.unreachable,
-      failurePhase: "dispatch",
-      audit: {
-        action: "command_failed",
-        details: { reason, attempts },
-        ipAddress: client?.ipAddress,
-        userAgent: client?.userAgent,
+    // Undefined when it ended meanwhile (cancelled, or a connector finished it): terminal is terminal.
+    const failed = await deps.ender.end(
+      {
+        commandId: row.command_id,
+        status: "failed",
+        errorMessage: ErrorMessages.unreachable,
+        failurePhase: "dispatch",
+        audit: {
+          action: "command_failed",
+          details: { reason, attempts },
+          ipAddress: client?.ipAddress,
+          userAgent: client?.userAgent,
+        },
+        requestId: row.correlation_id,
       },
-      requestId: row.correlation_id,
-    });
-    if (!failed) return; // ended meanwhile (cancelled, or a connector finished it): terminal is terminal
-    logger.error(
-      { requestId: row.correlation_id, commandId: row.command_id, command: row.command_name, reason, attempts },
-      "command failed: vehicle unreachable",
+      logger,
     );
-    metrics.commandsExecuted.inc({ command: row.command_name, status: "failed" });
-    metrics.commandDuration.observe({ command: row.command_name }, executionSeconds(failed));
-    publishTerminalEvents(bus, failed);
+    if (failed) logger.error({ requestId: row.correlation_id, commandId: row.command_id, reason, attempts }, "command failed: vehicle unreachable");
   }
 
-  async function markQueued(row: CommandRow, queueTtlMs: number): Promise<void> {
-    const { rows } = await pool.query<CommandRow>(
-      `UPDATE commands SET status = 'queued', deadline_at = now() + $2 * interval '1 millisecond'
-        WHERE command_id = $1 AND status = 'pending' RETURNING ${COMMAND_COLUMNS}`,
-      [row.command_id, queueTtlMs],
-    );
-    const queued = rows[0];
+  async function queue(row: CommandRow, queueTtlMs: number): Promise<void> {
+    const queued = await markQueued(pool, row.command_id, queueTtlMs);
     if (!queued) return;
     logger.info({ requestId: row.correlation_id, commandId: row.command_id, deadlineAt: queued.deadline_at }, "vehicle offline: command queued");
     publishCommandEvent(bus, statusEventFromRow(queued), queued.correlation_id);
@@ -193,7 +187,7 @@ export function createDispatcher(deps: {
       }
       if (err instanceof VehicleOfflineError) {
         breakers.release(row.vehicle_id);
-        await markQueued(row, queueTtlMs!);
+        await queue(row, queueTtlMs!);
         return;
       }
       breakers.recordFailure(row.vehicle_id);

@@ -5,6 +5,7 @@ import { type CommandRow, type ResponseRow } from "@sovd/domain";
 import { CommandEventSchema, CommandStatus, commandEventsSubject, type CommandEvent } from "@sovd/proto";
 import { describe, expect, it } from "vitest";
 import { NotFoundError } from "../errors.js";
+import { createCommandEventHub, type CommandEventHub } from "./event-hub.js";
 import { EventDeduper, watchCommandEvents } from "./watch.js";
 
 const ID = "11111111-1111-4111-8111-111111111111";
@@ -13,15 +14,17 @@ const response = (seq: number): CommandEvent =>
     commandId: ID,
     event: { case: "response", value: { responseId: `r${seq}`, sequenceNumber: seq, isFinal: false, payload: { n: seq }, receivedAt: timestampFromDate(new Date()) } },
   });
-const status = (s: CommandStatus): CommandEvent => create(CommandEventSchema, { commandId: ID, event: { case: "status", value: { status: s } } });
+const status = (s: CommandStatus, lastSequence = 0): CommandEvent =>
+  create(CommandEventSchema, { commandId: ID, event: { case: "status", value: { status: s, lastSequence } } });
 const label = (e: CommandEvent): string =>
   e.event.case === "response" ? `r${e.event.value.sequenceNumber}` : e.event.case === "status" ? CommandStatus[e.event.value.status] : `error`;
 
-/** A stand-in for the pool: the command row and its responses, answered to the two queries watch makes. */
+/** A stand-in for the pool: the command row (with its responses) and the responses alone, the two queries watch makes. */
 function fakeDb(row: Partial<CommandRow> | undefined, responses: number[]) {
   const state = { row, responses, queries: 0 };
   const pool = {
-    query: async (sql: string, values: unknown[]) => {
+    query: async (statement: string | { text: string }, values: unknown[]) => {
+      const sql = typeof statement === "string" ? statement : statement.text;
       state.queries++;
       if (sql.includes("FROM commands")) {
         if (!state.row) return { rows: [], rowCount: 0 };
@@ -44,7 +47,11 @@ function fakeDb(row: Partial<CommandRow> | undefined, responses: number[]) {
           deadline_at: new Date(),
           ...state.row,
         };
-        return { rows: [full], rowCount: 1 };
+        const after = values[1] as number;
+        const responses = state.responses
+          .filter((s) => s > after)
+          .map((s) => ({ response_id: `r${s}`, response_payload: { n: s }, sequence_number: s, is_final: false, received_at: new Date().toISOString() }));
+        return { rows: [{ ...full, responses }], rowCount: 1 };
       }
       const after = values[1] as number;
       const rows: ResponseRow[] = state.responses
@@ -84,13 +91,17 @@ describe("EventDeduper", () => {
 
 describe("watchCommandEvents", () => {
   const logger = createLogger({ service: "test", level: "silent" });
+  const hub = async (): Promise<{ bus: ReturnType<typeof createMemoryBus>; events: CommandEventHub }> => {
+    const bus = createMemoryBus();
+    return { bus, events: await createCommandEventHub({ bus, logger }) };
+  };
 
   it("replays, then streams live events without duplicates, reading a gap back from the database, ending at the terminal status", async () => {
-    const bus = createMemoryBus();
+    const { bus, events } = await hub();
     const { pool, state } = fakeDb({ status: "in_progress" }, [1, 2]);
     const seen: string[] = [];
     const done = (async () => {
-      for await (const e of watchCommandEvents({ pool, bus, logger }, ID, { canSee: () => true, kind: "test" })) seen.push(label(e));
+      for await (const e of watchCommandEvents({ pool, events, logger }, ID, { canSee: () => true, kind: "test" })) seen.push(label(e));
     })();
     await expect.poll(() => seen.length).toBe(3); // r1 r2 IN_PROGRESS
     const publish = (e: CommandEvent) => bus.publish(commandEventsSubject(ID), toBinary(CommandEventSchema, e));
@@ -99,50 +110,68 @@ describe("watchCommandEvents", () => {
     state.responses.push(3, 4);
     publish(response(4)); // 3 was missed live: read back from the database
     state.responses.push(5);
-    publish(status(CommandStatus.COMPLETED)); // 5 stored but not seen live: read before the end
+    publish(status(CommandStatus.COMPLETED, 5)); // 5 stored but not seen live: read before the end
     publish(response(6)); // after the end: never delivered
     await done;
     expect(seen).toEqual(["r1", "r2", "IN_PROGRESS", "r3", "r4", "r5", "COMPLETED"]);
-    expect(bus.subscriptionCount()).toBe(0);
+    expect(events.watcherCount()).toBe(0);
+    await bus.close();
+  });
+
+  it("reads nothing more at the end when every stored chunk was seen live", async () => {
+    const { bus, events } = await hub();
+    const { pool, state } = fakeDb({ status: "in_progress" }, []);
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const e of watchCommandEvents({ pool, events, logger }, ID, { canSee: () => true, kind: "test" })) seen.push(label(e));
+    })();
+    await expect.poll(() => seen.length).toBe(1); // IN_PROGRESS
+    const publish = (e: CommandEvent) => bus.publish(commandEventsSubject(ID), toBinary(CommandEventSchema, e));
+    publish(response(1));
+    publish(response(2));
+    publish(status(CommandStatus.COMPLETED, 2));
+    await done;
+    expect(seen).toEqual(["IN_PROGRESS", "r1", "r2", "COMPLETED"]);
+    expect(state.queries).toBe(1); // the replay only
     await bus.close();
   });
 
   it("replays a finished command (error first when failed) and ends without waiting", async () => {
-    const bus = createMemoryBus();
+    const { bus, events } = await hub();
     const { pool } = fakeDb({ status: "failed", error_message: "Vehicle unreachable", completed_at: new Date() }, []);
     const seen: CommandEvent[] = [];
-    for await (const e of watchCommandEvents({ pool, bus, logger }, ID, { canSee: () => true, kind: "test" })) seen.push(e);
+    for await (const e of watchCommandEvents({ pool, events, logger }, ID, { canSee: () => true, kind: "test" })) seen.push(e);
     expect(seen.map(label)).toEqual(["error", "FAILED"]);
     expect(seen[0]?.event.value).toMatchObject({ errorMessage: "Vehicle unreachable" });
-    expect(bus.subscriptionCount()).toBe(0);
+    expect(events.watcherCount()).toBe(0);
     await bus.close();
   });
 
   it("answers NotFoundError for a missing or invisible command, releasing the subscription", async () => {
-    const bus = createMemoryBus();
+    const { bus, events } = await hub();
     for (const [row, canSee] of [
       [undefined, true],
       [{ status: "pending" as const }, false],
     ] as const) {
       const { pool } = fakeDb(row, []);
-      const stream = watchCommandEvents({ pool, bus, logger }, ID, { canSee: () => canSee, kind: "test" });
+      const stream = watchCommandEvents({ pool, events, logger }, ID, { canSee: () => canSee, kind: "test" });
       await expect(stream.next()).rejects.toBeInstanceOf(NotFoundError);
-      expect(bus.subscriptionCount()).toBe(0);
+      expect(events.watcherCount()).toBe(0);
     }
     await bus.close();
   });
 
   it("ends when its signal aborts and releases the subscription", async () => {
-    const bus = createMemoryBus();
+    const { bus, events } = await hub();
     const { pool } = fakeDb({ status: "in_progress" }, []);
     const abort = new AbortController();
-    const stream = watchCommandEvents({ pool, bus, logger }, ID, { canSee: () => true, kind: "test", signal: abort.signal });
+    const stream = watchCommandEvents({ pool, events, logger }, ID, { canSee: () => true, kind: "test", signal: abort.signal });
     expect(label((await stream.next()).value as CommandEvent)).toBe("IN_PROGRESS");
-    expect(bus.subscriptionCount()).toBe(1);
+    expect(events.watcherCount()).toBe(1);
     const next = stream.next();
     abort.abort();
     expect((await next).done).toBe(true);
-    expect(bus.subscriptionCount()).toBe(0);
+    expect(events.watcherCount()).toBe(0);
     await bus.close();
   });
 });

@@ -1,27 +1,28 @@
-import { create, fromBinary } from "@bufbuild/protobuf";
-import { type Bus, type Gauge, type Logger, type Pool } from "@sovd/platform";
-import { getCommandRow, listResponseRows, responseFromRow, stateEventsFromRow, type CommandRow } from "@sovd/domain";
-import { CommandEventSchema, CommandStatus, commandEventsSubject, isTerminalStatus, type CommandEvent } from "@sovd/proto";
+import type { Gauge, Logger, Pool } from "@sovd/platform";
+import { getCommandWithResponses, listResponseRows, responseEventFromRow, stateEventsFromRow, type CommandRow, type ResponseRow } from "@sovd/domain";
+import { CommandStatus, isTerminalStatus, type CommandEvent } from "@sovd/proto";
 import { NotFoundError } from "../errors.js";
+import type { CommandEventHub } from "./event-hub.js";
 
 /*
- * The one replay-then-live machinery (ARCHITECTURE §3 "Watch") behind WatchCommand and the
- * WebSocket bridge, so both deliver the same events:
+ * The one replay-then-live machinery (docs/architecture.md §3 "Watch") behind WatchCommand
+ * and the WebSocket bridge, so both deliver the same events:
  *
- * 1. subscribe to `sovd.v1.command.{id}.events` FIRST (bus.subscribe resolves once the
- *    server has the subscription), so nothing published from then on is missed;
- * 2. replay from PostgreSQL: stored responses after `afterSequence`, then the current status
- *    (for a failed command its error event first);
+ * 1. register with the gateway's event hub FIRST (no round trip: the hub's one subscription
+ *    is already on the server), so nothing received from then on is missed;
+ * 2. replay from PostgreSQL in one query: the row and its stored responses after
+ *    `afterSequence`, then the current status (for a failed command its error event first);
  * 3. live events, dropping duplicates by sequence number and repeated status/error events;
- *    a response that skips ahead re-reads the gap from the database; a terminal status
- *    re-reads any responses still missing before it is delivered, then the stream ends.
+ *    a response that skips ahead re-reads the gap from the database; a terminal status whose
+ *    `last_sequence` is ahead of what was delivered re-reads the missing responses before it
+ *    is delivered (a watcher that saw every chunk live reads nothing), then the stream ends.
  *
- * The subscription is released in `finally`, whichever way the stream ends.
+ * The registration is released in `finally`, whichever way the stream ends.
  */
-/** What a watch reads from: the stored command and responses, the command's event subject. */
+/** What a watch reads from: the stored command and responses, the gateway's event hub. */
 export interface WatchDeps {
   readonly pool: Pool;
-  readonly bus: Bus;
+  readonly events: CommandEventHub;
   readonly logger: Logger;
   /** `watch_streams_active`, labelled by `kind`. */
   readonly active?: Gauge<"kind">;
@@ -109,50 +110,45 @@ export class EventDeduper {
  * visible to the caller.
  */
 export async function* watchCommandEvents(deps: WatchDeps, commandId: string, opts: WatchOptions): AsyncGenerator<CommandEvent> {
-  const subscription = await deps.bus.subscribe(commandEventsSubject(commandId), { signal: opts.signal });
+  const live = deps.events.watch(commandId, opts.signal);
   const gauge = deps.active?.labels(opts.kind);
   gauge?.inc();
   try {
-    const row = await getCommandRow(deps.pool, commandId);
-    if (!row || !opts.canSee(row)) throw new NotFoundError("command");
     const dedupe = new EventDeduper(opts.afterSequence ?? 0);
+    const found = await getCommandWithResponses(deps.pool, commandId, dedupe.lastSequence);
+    if (!found || !opts.canSee(found.row)) throw new NotFoundError("command");
 
-    /** Stored responses after what was delivered so far. */
-    async function* fromDatabase(): AsyncGenerator<CommandEvent> {
-      for (const r of await listResponseRows(deps.pool, commandId, dedupe.lastSequence)) {
-        const event = create(CommandEventSchema, { commandId, event: { case: "response", value: responseFromRow(r) } });
+    /** Stored responses as events, recorded as delivered. */
+    function* deliver(rows: readonly ResponseRow[]): Generator<CommandEvent> {
+      for (const r of rows) {
+        const event = responseEventFromRow(r);
         dedupe.delivered(event);
         yield event;
       }
     }
+    /** Stored responses after what was delivered so far. */
+    async function* fromDatabase(): AsyncGenerator<CommandEvent> {
+      yield* deliver(await listResponseRows(deps.pool, commandId, dedupe.lastSequence));
+    }
 
-    yield* fromDatabase();
-    for (const event of stateEventsFromRow(row)) {
+    yield* deliver(found.responses);
+    for (const event of stateEventsFromRow(found.row)) {
       dedupe.delivered(event);
       yield event;
     }
     if (dedupe.terminal) return;
 
-    for await (const message of subscription) {
-      let event: CommandEvent;
-      try {
-        event = fromBinary(CommandEventSchema, message.data);
-      } catch (err) {
-        deps.logger.warn({ err, commandId }, "undecodable command event dropped");
-        continue;
-      }
-      if (event.commandId !== commandId) continue;
+    for await (const event of live) {
       const verdict = dedupe.classify(event);
       if (verdict === "drop") continue;
       if (verdict === "gap") {
         // A live event was missed (e.g. a slow consumer): the database has it (persist first, then publish).
         yield* fromDatabase();
-        if (dedupe.classify(event) !== "deliver") {
-          if (dedupe.classify(event) === "gap") deps.logger.warn({ commandId, sequence: dedupe.lastSequence }, "response missing from the database");
-          else continue;
-        }
+        const again = dedupe.classify(event);
+        if (again === "drop") continue;
+        if (again === "gap") deps.logger.warn({ commandId, sequence: dedupe.lastSequence }, "response missing from the database");
       }
-      if (event.event.case === "status" && isTerminalStatus(event.event.value.status)) {
+      if (event.event.case === "status" && isTerminalStatus(event.event.value.status) && event.event.value.lastSequence > dedupe.lastSequence) {
         // Responses stored before the terminal status but not (yet) seen live.
         yield* fromDatabase();
       }
@@ -161,7 +157,7 @@ export async function* watchCommandEvents(deps: WatchDeps, commandId: string, op
       if (dedupe.terminal) return;
     }
   } finally {
-    subscription.unsubscribe();
+    void live.return?.();
     gauge?.dec();
   }
 }

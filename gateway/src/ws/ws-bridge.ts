@@ -1,10 +1,11 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { REQUEST_ID_HEADER, requestIdFrom, type Bus, type Logger, type Pool } from "@sovd/platform";
+import { REQUEST_ID_HEADER, requestIdFrom, type Logger, type Pool } from "@sovd/platform";
 import { getCommandRow } from "@sovd/domain";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.js";
 import { isUuid } from "../auth/validate.js";
+import type { CommandEventHub } from "../commands/event-hub.js";
 import { watchCommandEvents } from "../commands/watch.js";
 import { NotFoundError } from "../errors.js";
 import type { GatewayMetrics } from "../metrics.js";
@@ -66,13 +67,13 @@ const reason = (text: string): string => Buffer.from(text).subarray(0, 123).toSt
  */
 export function createWsBridge(deps: {
   pool: Pool;
-  bus: Bus;
+  events: CommandEventHub;
   logger: Logger;
   metrics: GatewayMetrics;
   authenticate: StreamAuthenticator;
   config: WsBridgeConfig;
 }): WsBridge {
-  const { pool, bus, logger, metrics, config } = deps;
+  const { pool, events, logger, metrics, config } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const connections = new Set<Connection>();
   let closing = false;
@@ -119,12 +120,12 @@ export function createWsBridge(deps: {
     conn.subscriptions.set(commandId, controller);
     void (async () => {
       try {
-        const events = watchCommandEvents({ pool, bus, logger, active: metrics.watchStreamsActive }, commandId, {
+        const stream = watchCommandEvents({ pool, events, logger, active: metrics.watchStreamsActive }, commandId, {
           signal: controller.signal,
           canSee: (row) => canSeeCommand(principal, row.user_id),
           kind: "websocket",
         });
-        for await (const event of events) {
+        for await (const event of stream) {
           const out = toWsEvent(event);
           if (out && !send(conn, out)) break;
         }

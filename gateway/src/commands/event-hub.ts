@@ -1,0 +1,87 @@
+import { decodeCommandEvent } from "@sovd/domain";
+import { AsyncQueue, type Bus, type BusSubscription, type Logger } from "@sovd/platform";
+import { allCommandEventsSubject, type CommandEvent } from "@sovd/proto";
+
+/**
+ * Every command event this gateway's watchers need, from ONE bus subscription
+ * (`sovd.v1.command.*.events`, docs/architecture.md §3 "Watch"). An event is decoded once,
+ * whatever the number of watchers, and a new watcher costs a map entry instead of a
+ * subscription and a server round trip. Each gateway receives every command's events; at
+ * a few events per command that is far less than what one gateway can take.
+ */
+export interface CommandEventHub {
+  /**
+   * Starts queueing the events of `commandId` for one watcher: everything the hub receives
+   * from now on. The watcher reads with `for await` and releases with `return()` (a `for await`
+   * that ends does it); `signal` releases it too.
+   */
+  watch(commandId: string, signal?: AbortSignal): AsyncIterableIterator<CommandEvent>;
+  /** Watchers registered now (leak checks, metrics). */
+  watcherCount(): number;
+  close(): void;
+}
+
+export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; onBusError?: (err: unknown) => void }): Promise<CommandEventHub> {
+  const watchers = new Map<string, Set<AsyncQueue<CommandEvent>>>();
+  let count = 0;
+  const subscription: BusSubscription = await deps.bus.subscribe(allCommandEventsSubject);
+
+  void (async () => {
+    try {
+      for await (const message of subscription) {
+        const commandId = commandIdOf(message.subject);
+        const queues = commandId && watchers.get(commandId);
+        if (!queues) continue;
+        let event: CommandEvent;
+        try {
+          event = decodeCommandEvent(message.data);
+        } catch (err) {
+          deps.logger.warn({ err, commandId }, "undecodable command event dropped");
+          continue;
+        }
+        if (event.commandId !== commandId) continue;
+        for (const q of queues) q.push(event);
+      }
+    } catch (err) {
+      deps.onBusError?.(err);
+      deps.logger.error({ err }, "command event subscription failed");
+    } finally {
+      // The bus is gone: end every watcher so its stream ends instead of hanging.
+      for (const queues of watchers.values()) for (const q of queues) q.end(new Error("command events unavailable"));
+    }
+  })();
+
+  return {
+    watch(commandId, signal) {
+      let queues = watchers.get(commandId);
+      if (!queues) watchers.set(commandId, (queues = new Set()));
+      const set = queues;
+      const release = (): void => {
+        signal?.removeEventListener("abort", onAbort);
+        if (!set.delete(queue)) return;
+        count--;
+        if (set.size === 0 && watchers.get(commandId) === set) watchers.delete(commandId);
+      };
+      const queue: AsyncQueue<CommandEvent> = new AsyncQueue<CommandEvent>(release);
+      const onAbort = (): void => queue.end();
+      set.add(queue);
+      count++;
+      if (signal?.aborted) queue.end();
+      else signal?.addEventListener("abort", onAbort, { once: true });
+      return queue;
+    },
+    watcherCount: () => count,
+    close() {
+      subscription.unsubscribe();
+    },
+  };
+}
+
+const PREFIX = "sovd.v1.command.";
+const SUFFIX = ".events";
+
+/** The command id of `sovd.v1.command.{id}.events`. */
+function commandIdOf(subject: string): string | undefined {
+  if (!subject.startsWith(PREFIX) || !subject.endsWith(SUFFIX)) return undefined;
+  return subject.slice(PREFIX.length, subject.length - SUFFIX.length);
+}
