@@ -3,6 +3,7 @@ import { createLogger, createMetricsRegistry } from "@sovd/platform";
 import { AuthService } from "@sovd/proto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createAuth, loadAuthConfig } from "../../gateway/src/auth/index.js";
+import { createRateLimits, RateLimitedError } from "../../gateway/src/auth/rate-limits.js";
 import { outcome, startAuthStack, TEST_JWT_SECRET, TEST_PASSWORD, type AuthStack } from "./auth-fixtures.js";
 
 /**
@@ -117,6 +118,30 @@ describe("rate limits", () => {
     } finally {
       await a.auth.close();
       await b.auth.close();
+    }
+  });
+
+  it("per-user limits decided in memory hold across instances once they have synced", async () => {
+    const logger = createLogger({ service: "gateway-test", level: "silent" });
+    const limits = { loginPerMin: 5, submitPerMin: 6, otherPerMin: 100 };
+    const a = createRateLimits({ pool: stack.db.pool, limits, logger, syncMs: 10 });
+    const b = createRateLimits({ pool: stack.db.pool, limits, logger, syncMs: 10 });
+    const user = `user-${Math.random()}`;
+    const result = (p: Promise<void>) => p.then(() => "ok", (err: unknown) => (err instanceof RateLimitedError ? "limited" : "error"));
+    try {
+      for (let i = 0; i < 4; i++) expect(await result(a.consume("submit", user))).toBe("ok");
+      // Within one sync interval b learns a's four calls: two are left for the user on either instance.
+      await expect.poll(async () => (await stack.db.pool.query("SELECT points FROM rate_limits WHERE key = $1", [`submit:${user}`])).rows[0]?.points).toBe(4);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await result(b.consume("submit", user))).toBe("ok");
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await result(a.consume("submit", user))).toBe("ok");
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await result(b.consume("submit", user))).toBe("limited");
+      expect(await result(a.consume("submit", user))).toBe("limited");
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 });

@@ -73,6 +73,7 @@ export function createAuth(config: AuthConfig, deps: AuthDeps): Auth {
     authenticateStream: (credential, commandId) => authenticator.fromStreamCredential(credential, commandId),
     async close() {
       clearInterval(housekeeping);
+      await rateLimits.close();
     },
   };
 }

@@ -21,33 +21,60 @@ export interface RateLimits {
   consume(scope: RateLimitScope, key: string): Promise<void>;
   /** Deletes counters whose window ended long ago (housekeeping). */
   purgeExpired(before: Date): Promise<void>;
+  /** Stops the background sync (after one last flush). */
+  close(): Promise<void>;
 }
 
 /** The table of platform/migrations/*_rate-limits.sql. */
 export const RATE_LIMIT_TABLE = "rate_limits";
 
 const WINDOW_SECONDS = 60;
+const WINDOW_MS = WINDOW_SECONDS * 1000;
 const MAX_KEY_LENGTH = 200;
+/** How often an instance adds its calls to the shared counters and learns the others'. */
+export const RATE_LIMIT_SYNC_MS = 250;
+
+/** Scopes counted exactly in the database on every call: few calls, and they guard credentials. */
+const EXACT: ReadonlySet<RateLimitScope> = new Set(["login", "refresh"]);
+
+interface Window {
+  /** End of the window, epoch ms: a minute after its first call, or the shared window's end once synced. */
+  expires: number;
+  /** Calls this instance let through in the window. */
+  mine: number;
+  /** Of those, not yet added to the shared counter. */
+  unsynced: number;
+  /** Calls other instances let through, as of the last sync. */
+  others: number;
+}
 
 /**
- * Fixed one-minute windows kept in PostgreSQL (rate-limiter-flexible's RateLimiterPostgres,
- * one atomic upsert per call on the shared pool), so the limits hold across gateway
- * instances, as §13's stateless gateways need. If the database cannot be reached, each
- * instance falls back to an in-memory limiter with the same limits (the library's
- * insurance limiter) instead of refusing every call.
- * Time comes from `Date.now()` inside the library; tests move it with fake timers.
+ * One-minute windows (from a key's first call) shared by every gateway instance through
+ * PostgreSQL, so a limit holds behind a load balancer.
+ *
+ * - `login` and `refresh` are counted exactly: one atomic upsert per call
+ *   (rate-limiter-flexible's RateLimiterPostgres), with an in-memory insurance limiter if
+ *   the database cannot be reached.
+ * - `submit` and `other` are on every authenticated RPC, so they are decided in memory and
+ *   synced off the hot path: every RATE_LIMIT_SYNC_MS one statement adds this instance's new
+ *   calls to the shared counters of the keys it saw this minute and reads back the totals. Exactness: one instance alone is
+ *   exact; with N instances a user can get at most the calls the other N-1 let through in
+ *   one sync interval above the limit (each learns the others' counts within 250 ms). If
+ *   the database is away, each instance keeps enforcing its own count.
+ *
+ * Time comes from `Date.now()`; tests move it with fake timers.
  */
-export function createRateLimits(opts: { pool: Pool; limits: AuthConfig["rateLimits"]; logger: Logger }): RateLimits {
+export function createRateLimits(opts: { pool: Pool; limits: AuthConfig["rateLimits"]; logger: Logger; syncMs?: number }): RateLimits {
   const points: Record<RateLimitScope, number> = {
     login: opts.limits.loginPerMin,
     refresh: opts.limits.otherPerMin,
     submit: opts.limits.submitPerMin,
     other: opts.limits.otherPerMin,
   };
-  const limiters = new Map<RateLimitScope, RateLimiterAbstract>();
-  for (const scope of Object.keys(points) as RateLimitScope[]) {
+  const exact = new Map<RateLimitScope, RateLimiterAbstract>();
+  for (const scope of EXACT) {
     const common = { keyPrefix: scope, points: points[scope], duration: WINDOW_SECONDS };
-    limiters.set(
+    exact.set(
       scope,
       new RateLimiterPostgres({
         ...common,
@@ -60,11 +87,73 @@ export function createRateLimits(opts: { pool: Pool; limits: AuthConfig["rateLim
       }),
     );
   }
+
+  /** In-memory windows of the synced scopes, by `scope:key`. */
+  const windows = new Map<string, Window>();
+  const windowOf = (id: string, now: number): Window => {
+    let w = windows.get(id);
+    if (!w || w.expires <= now) windows.set(id, (w = { expires: now + WINDOW_MS, mine: 0, unsynced: 0, others: 0 }));
+    return w;
+  };
+
+  let syncing: Promise<void> | undefined;
+  const sync = async (): Promise<void> => {
+    const now = Date.now();
+    const batch: { id: string; w: Window; added: number }[] = [];
+    for (const [id, w] of windows) {
+      // Every live window, also one with nothing new: its instance learns the others' calls.
+      if (w.expires <= now) windows.delete(id);
+      else batch.push({ id, w, added: w.unsynced });
+    }
+    if (batch.length === 0) return;
+    for (const b of batch) b.w.unsynced = 0;
+    try {
+      // The same rows as the exact scopes: a live window adds up, an ended one starts again.
+      const { rows } = await opts.pool.query<{ key: string; points: number; expire: number }>(
+        `INSERT INTO ${RATE_LIMIT_TABLE} AS r (key, points, expire)
+         SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[])
+         ON CONFLICT (key) DO UPDATE SET
+           points = CASE WHEN r.expire > $4 THEN r.points + excluded.points ELSE excluded.points END,
+           expire = CASE WHEN r.expire > $4 THEN r.expire ELSE excluded.expire END
+         RETURNING key, points, expire`,
+        [batch.map((b) => b.id), batch.map((b) => b.added), batch.map((b) => b.w.expires), now],
+      );
+      const shared = new Map(rows.map((r) => [r.key, r]));
+      for (const b of batch) {
+        const row = shared.get(b.id);
+        if (!row) continue;
+        // Adopt the shared window (another instance may have opened it first) and learn the others' calls.
+        b.w.expires = row.expire;
+        b.w.others = Math.max(0, row.points - (b.w.mine - b.w.unsynced));
+      }
+    } catch (err) {
+      for (const b of batch) b.w.unsynced += b.added;
+      opts.logger.warn({ err }, "rate limit counters could not be synced; limits enforced per instance meanwhile");
+    }
+  };
+  const timer = setInterval(() => {
+    syncing ??= sync().finally(() => {
+      syncing = undefined;
+    });
+  }, opts.syncMs ?? RATE_LIMIT_SYNC_MS);
+  timer.unref();
+
   return {
     async consume(scope, key) {
-      const limiter = limiters.get(scope)!;
+      const id = key.slice(0, MAX_KEY_LENGTH);
+      const limiter = exact.get(scope);
+      if (!limiter) {
+        const now = Date.now();
+        const w = windowOf(`${scope}:${id}`, now);
+        if (w.mine + w.others >= points[scope]) {
+          throw new RateLimitedError(scope, Math.max(1, Math.ceil((w.expires - now) / 1000)));
+        }
+        w.mine++;
+        w.unsynced++;
+        return;
+      }
       try {
-        await limiter.consume(key.slice(0, MAX_KEY_LENGTH));
+        await limiter.consume(id);
       } catch (rejection) {
         if (rejection instanceof RateLimiterRes) {
           throw new RateLimitedError(scope, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
@@ -75,6 +164,11 @@ export function createRateLimits(opts: { pool: Pool; limits: AuthConfig["rateLim
     },
     async purgeExpired(before) {
       await opts.pool.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [before.getTime()]);
+    },
+    async close() {
+      clearInterval(timer);
+      await syncing;
+      await sync();
     },
   };
 }
