@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { CommandStatus, type Command } from "@sovd/proto";
+import { CommandStatus, isTerminalStatus, type Command } from "@sovd/proto";
 import { useApi } from "../api/api-context.js";
 import { describeRpcError } from "../api/errors.js";
-import { backoffDelay, sleep } from "../lib/backoff.js";
-import { applyEvent, fromStored, initialWatchState, isTerminalStatus, lastSequence, type WatchState } from "./watch-state.js";
+import { reconnectDelay, sleep } from "../lib/backoff.js";
+import { applyEvent, fromStored, initialWatchState, lastSequence, type WatchState } from "./watch-state.js";
 
 /** Codes after which trying again cannot help, so the page says why instead of reconnecting. */
 const FINAL_CODES = new Set([Code.NotFound, Code.PermissionDenied, Code.Unauthenticated, Code.InvalidArgument]);
@@ -75,7 +75,7 @@ export function useCommandWatch(commandId: string): { state: WatchState; merge: 
         if (isTerminalStatus(current.current.status)) break;
         update({ ...current.current, stream: "reconnecting" });
         try {
-          await sleep(backoffDelay(attempt++), signal);
+          await sleep(reconnectDelay(attempt++), signal);
         } catch {
           return;
         }

@@ -36,9 +36,6 @@ export function lastSequence(state: WatchState): number {
   return state.responses.at(-1)?.sequenceNumber ?? 0;
 }
 
-/** True for statuses a command never leaves (ARCHITECTURE §7); one definition with the servers. */
-export { isTerminalStatus };
-
 /** A stored command and its stored chunks (GetCommand) as the starting state. */
 export function fromStored(command: Command, responses: readonly Response[]): WatchState {
   let state: WatchState = {
