@@ -2,6 +2,7 @@ import { useCallback, useId, useState, type FormEvent } from "react";
 import type { AuditLog } from "@sovd/proto";
 import { useApi } from "../api/api-context.js";
 import { UserFacingError } from "../api/errors.js";
+import { DataTable } from "../components/data-table.js";
 import { Pager } from "../components/pager.js";
 import { hrefs } from "../lib/router.js";
 import { formatDateTime, timestampInit, toDate } from "../lib/time.js";
@@ -148,73 +149,51 @@ function AuditLogView() {
         </div>
       </form>
 
-      {paged.error ? (
-        <p role="alert" className="alert alert-bad">
-          {paged.error}
-        </p>
-      ) : null}
-
-      <div className="table-scroll">
-        <table className="table audit-table" aria-busy={paged.loading}>
-          <caption className="sr-only">Audit entries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Action</th>
-              <th scope="col">User</th>
-              <th scope="col">Command</th>
-              <th scope="col">From</th>
-              <th scope="col">Details</th>
+      <DataTable
+        caption="Audit entries, newest first"
+        columns={["Time", "Action", "User", "Command", "From", "Details"]}
+        list={paged}
+        empty="No audit entries match these filters."
+        className="audit-table"
+      >
+        {paged.items.map((entry) => {
+          const at = toDate(entry.createdAt);
+          const details = entry.details && Object.keys(entry.details).length > 0 ? JSON.stringify(entry.details, null, 2) : "";
+          return (
+            <tr key={entry.auditId}>
+              <td>{at ? <time dateTime={at.toISOString()}>{formatDateTime(at)}</time> : "–"}</td>
+              <td>
+                <code>{entry.action}</code>
+              </td>
+              <td>
+                <code title={entry.userId}>{entry.userId ? `${entry.userId.slice(0, 8)}…` : "–"}</code>
+              </td>
+              <td>{entry.commandId ? <a href={hrefs.command(entry.commandId)}>{entry.commandId.slice(0, 8)}…</a> : "–"}</td>
+              <td>
+                <span title={entry.userAgent}>{entry.ipAddress || "–"}</span>
+                {entry.requestId ? (
+                  <>
+                    <br />
+                    <code className="small muted" title="Request id">
+                      {entry.requestId}
+                    </code>
+                  </>
+                ) : null}
+              </td>
+              <td>
+                {details ? (
+                  <details>
+                    <summary>Show</summary>
+                    <pre className="json">{details}</pre>
+                  </details>
+                ) : (
+                  "–"
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {paged.items.map((entry) => {
-              const at = toDate(entry.createdAt);
-              const details = entry.details && Object.keys(entry.details).length > 0 ? JSON.stringify(entry.details, null, 2) : "";
-              return (
-                <tr key={entry.auditId}>
-                  <td>{at ? <time dateTime={at.toISOString()}>{formatDateTime(at)}</time> : "–"}</td>
-                  <td>
-                    <code>{entry.action}</code>
-                  </td>
-                  <td>
-                    <code title={entry.userId}>{entry.userId ? `${entry.userId.slice(0, 8)}…` : "–"}</code>
-                  </td>
-                  <td>{entry.commandId ? <a href={hrefs.command(entry.commandId)}>{entry.commandId.slice(0, 8)}…</a> : "–"}</td>
-                  <td>
-                    <span title={entry.userAgent}>{entry.ipAddress || "–"}</span>
-                    {entry.requestId ? (
-                      <>
-                        <br />
-                        <code className="small muted" title="Request id">
-                          {entry.requestId}
-                        </code>
-                      </>
-                    ) : null}
-                  </td>
-                  <td>
-                    {details ? (
-                      <details>
-                        <summary>Show</summary>
-                        <pre className="json">{details}</pre>
-                      </details>
-                    ) : (
-                      "–"
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-            {!paged.loading && !paged.error && paged.items.length === 0 ? (
-              <tr>
-                <td colSpan={6} className="muted">
-                  No audit entries match these filters.
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
       <Pager label="Audit pages" page={paged.page} hasPrevious={paged.hasPrevious} hasNext={paged.hasNext} onPrevious={paged.previous} onNext={paged.next} />
     </section>
   );

@@ -3,6 +3,7 @@ import { CommandStatus, type Command } from "@sovd/proto";
 import { useApi } from "../api/api-context.js";
 import { UserFacingError } from "../api/errors.js";
 import { useVehicle } from "../api/use-vehicle.js";
+import { DataTable } from "../components/data-table.js";
 import { Pager } from "../components/pager.js";
 import { RelativeTime } from "../components/relative-time.js";
 import { StatusBadge } from "../components/status-badge.js";
@@ -147,38 +148,11 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
         </div>
       </form>
 
-      {paged.error ? (
-        <p role="alert" className="alert alert-bad">
-          {paged.error}
-        </p>
-      ) : null}
-
-      <div className="table-scroll">
-        <table className="table" aria-busy={paged.loading}>
-          <caption className="sr-only">Commands, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Submitted</th>
-              <th scope="col">Command</th>
-              <th scope="col">Vehicle</th>
-              <th scope="col">Status</th>
-              <th scope="col">Took</th>
-            </tr>
-          </thead>
-          <tbody>
-            {paged.items.map((c) => (
-              <HistoryRow key={c.commandId} command={c} />
-            ))}
-            {!paged.loading && !paged.error && paged.items.length === 0 ? (
-              <tr>
-                <td colSpan={5} className="muted">
-                  No commands match these filters.
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+      <DataTable caption="Commands, newest first" columns={["Submitted", "Command", "Vehicle", "Status", "Took"]} list={paged} empty="No commands match these filters.">
+        {paged.items.map((c) => (
+          <HistoryRow key={c.commandId} command={c} />
+        ))}
+      </DataTable>
       <Pager label="History pages" page={paged.page} hasPrevious={paged.hasPrevious} hasNext={paged.hasNext} onPrevious={paged.previous} onNext={paged.next} />
     </section>
   );
