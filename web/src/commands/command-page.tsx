@@ -152,7 +152,7 @@ export function CommandPage({ commandId }: { commandId: string }) {
         </div>
         <div>
           <dt>Ended</dt>
-          <dd>{command.completedAt ? formatDateTime(toDate(command.completedAt)!) : "–"}</dd>
+          <dd>{state.completedAt ? formatDateTime(toDate(state.completedAt)!) : "–"}</dd>
         </div>
         <div>
           <dt>Parameters</dt>
