@@ -11,7 +11,7 @@ import { resolveVehicleTime, useUrlFilters, type VehicleTimeFilters } from "../l
 import { permissionsOf, useUser } from "../session/session-context.js";
 
 /** Audit entries per page. */
-export const AUDIT_PAGE_SIZE = 50;
+const AUDIT_PAGE_SIZE = 50;
 
 /** Actions the services write, offered as suggestions; any text may be typed. */
 const KNOWN_ACTIONS = ["user_login", "user_logout", "login_failed", "command_submitted", "command_completed", "command_failed", "command_timeout", "command_cancelled"];

@@ -15,7 +15,7 @@ import { resolveVehicleTime, useUrlFilters, type VehicleTimeFilters } from "../l
 import { useCommandTypes } from "../commands/use-command-types.js";
 
 /** Commands per history page. */
-export const HISTORY_PAGE_SIZE = 25;
+const HISTORY_PAGE_SIZE = 25;
 
 /** The filters of the history, as kept in the URL (`#/history?vin=…&status=failed`). */
 interface HistoryFilters extends VehicleTimeFilters {
