@@ -110,7 +110,7 @@ function Screen({ route }: { route: Route }) {
     case "command":
       return <CommandPage key={route.commandId} commandId={route.commandId} />;
     case "history":
-      return <HistoryPage params={route.params} />;
+      return <HistoryPage />;
     case "audit":
       return <AuditPage />;
     case "not-found":

@@ -2,8 +2,8 @@ import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 
 /**
- * The four browser-facing services of the gateway (ARCHITECTURE §4), as typed Connect
- * clients over one transport. Components get this object from context, so tests can hand
+ * The four browser-facing services of the gateway, as typed Connect clients over one
+ * transport. Components get this object from context, so tests can hand
  * them clients over connect's in-memory router transport instead of the network.
  */
 export interface Api {

@@ -8,9 +8,10 @@ export interface FieldError {
 }
 
 /**
- * Finds the field an `invalid_argument` error names. The gateway names the offending field
- * in the message (ARCHITECTURE §4), in the catalog's spelling: `params.samples: must be at
- * most 20`, `vehicle_id: ...`. Returns undefined when no field is named.
+ * Finds the field an `invalid_argument` error names, so the form can show it next to that
+ * field. SubmitCommand names the offending field in the message (docs/architecture.md §3,
+ * Submit), in the catalog's spelling: `params.samples: must be at most 20`,
+ * `vehicle_id: ...`. Returns undefined when no field is named.
  */
 export function fieldErrorFrom(err: unknown): FieldError | undefined {
   const error = ConnectError.from(err);
@@ -29,8 +30,8 @@ export function fieldErrorFrom(err: unknown): FieldError | undefined {
 const tidy = (rest: string, whole: string): string => (rest.trim() === "" ? whole : rest.trim());
 
 /**
- * Words for a failed call that a user can act on. Only Connect codes reach the browser
- * (ARCHITECTURE §4); this maps them to sentences instead of showing codes.
+ * Words for a failed call that a user can act on. The browser gets a Connect code and a
+ * message meant for developers; this maps the codes to sentences instead of showing them.
  */
 export function describeRpcError(err: unknown): string {
   if (err instanceof UserFacingError) return err.message;

@@ -5,7 +5,10 @@ import { timestampInit } from "../lib/time.js";
 import { createFakeGateway } from "../testing/fake-gateway.js";
 import { AuditPage } from "./audit-page.js";
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  window.location.hash = "";
+});
 
 async function renderAudit(role: Role) {
   const requests: ListAuditLogsRequest[] = [];
@@ -46,6 +49,20 @@ describe("AuditPage", () => {
 
     fireEvent.click(screen.getByRole("button", { name: "Next →" }));
     await waitFor(() => expect(requests.at(-1)).toMatchObject({ action: "command_timeout", pageToken: "next" }));
+  });
+
+  it("keeps the filters in the URL, so a reload or Back shows the same entries", async () => {
+    window.location.hash = "#/audit?action=user_login&userId=u-1";
+    const { requests } = await renderAudit(Role.ADMIN);
+    await waitFor(() => expect(requests).toHaveLength(1));
+    expect(requests[0]).toMatchObject({ action: "user_login", userId: "u-1", commandId: "", pageToken: "" });
+    expect((screen.getByLabelText("Action") as HTMLInputElement).value).toBe("user_login");
+
+    fireEvent.change(screen.getByLabelText("Command id"), { target: { value: "c-9" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    expect(window.location.hash).toBe("#/audit?action=user_login&userId=u-1&commandId=c-9");
+    await waitFor(() => expect(requests.at(-1)).toMatchObject({ action: "user_login", commandId: "c-9" }));
+    expect(screen.getByRole("link", { name: "Clear" }).getAttribute("href")).toBe("#/audit");
   });
 
   it("tells other roles it is for administrators and asks nothing", async () => {

@@ -1,34 +1,54 @@
-import { useCallback, useId, useState, type FormEvent } from "react";
+import { useId } from "react";
 import type { AuditLog } from "@sovd/proto";
+import type { Api } from "../api/api.js";
 import { useApi } from "../api/api-context.js";
-import { UserFacingError } from "../api/errors.js";
+import { DataTable } from "../components/data-table.js";
 import { Pager } from "../components/pager.js";
 import { hrefs } from "../lib/router.js";
-import { formatDateTime, timestampInit, toDate } from "../lib/time.js";
-import { usePaged } from "../lib/use-paged.js";
+import { formatDateTime, toDate } from "../lib/time.js";
+import { usePaged, type Page } from "../lib/use-paged.js";
+import { resolveVehicleTime, useUrlFilters, type VehicleTimeFilters } from "../lib/use-url-filters.js";
 import { permissionsOf, useUser } from "../session/session-context.js";
 
 /** Audit entries per page. */
-export const AUDIT_PAGE_SIZE = 50;
+const AUDIT_PAGE_SIZE = 50;
 
-/** Actions the system writes (ARCHITECTURE §3), offered as suggestions; any text may be typed. */
+/** Actions the services write, offered as suggestions; any text may be typed. */
 const KNOWN_ACTIONS = ["user_login", "user_logout", "login_failed", "command_submitted", "command_completed", "command_failed", "command_timeout", "command_cancelled"];
 
-interface AuditFilters {
+/** The filters of the audit log, as kept in the URL (`#/audit?action=command_failed`). */
+interface AuditFilters extends VehicleTimeFilters {
   readonly action: string;
   readonly userId: string;
-  readonly vin: string;
   readonly commandId: string;
-  readonly from: string;
-  readonly to: string;
 }
 
-const EMPTY: AuditFilters = { action: "", userId: "", vin: "", commandId: "", from: "", to: "" };
+const NO_FILTERS: AuditFilters = { action: "", userId: "", vin: "", commandId: "", from: "", to: "" };
+
+/** One page of ListAuditLogs under the audit log's filters. */
+async function listAuditPage(api: Api, filters: AuditFilters, pageToken: string, signal: AbortSignal): Promise<Page<AuditLog>> {
+  const scope = await resolveVehicleTime(api, filters, signal);
+  const res = await api.audit.listAuditLogs(
+    {
+      action: filters.action,
+      userId: filters.userId,
+      vehicleId: scope.vehicleId,
+      commandId: filters.commandId,
+      pageSize: AUDIT_PAGE_SIZE,
+      pageToken,
+      createdAfter: scope.after,
+      createdBefore: scope.before,
+    },
+    { signal },
+  );
+  return { items: res.auditLogs, nextPageToken: res.nextPageToken };
+}
 
 /**
  * The audit trail for admins (AuditService.ListAuditLogs): who did what to which vehicle
- * and command, from where, with the request id to find the log lines; filtered and paged.
- * Other roles see a notice instead (the gateway refuses them anyway).
+ * and command, from where, with the request id to find the log lines; filtered and paged,
+ * with the filters in the URL like the history's. Other roles see a notice instead (the
+ * gateway refuses them anyway).
  */
 export function AuditPage() {
   const user = useUser();
@@ -46,52 +66,9 @@ export function AuditPage() {
 function AuditLogView() {
   const api = useApi();
   const formId = useId();
-  const [draft, setDraft] = useState<AuditFilters>(EMPTY);
-  const [filters, setFilters] = useState<AuditFilters>(EMPTY);
-  const key = JSON.stringify(filters);
-
-  const load = useCallback(
-    async (pageToken: string, signal: AbortSignal) => {
-      let vehicleId = "";
-      if (filters.vin) {
-        const found = await api.vehicles.listVehicles({ query: filters.vin, pageSize: 5 }, { signal });
-        const vehicle = found.vehicles.find((v) => v.vin.toLowerCase() === filters.vin.toLowerCase()) ?? (found.vehicles.length === 1 ? found.vehicles[0] : undefined);
-        if (!vehicle) throw new UserFacingError(`No vehicle has the VIN “${filters.vin}”.`);
-        vehicleId = vehicle.vehicleId;
-      }
-      const from = filters.from ? new Date(filters.from).getTime() : NaN;
-      const to = filters.to ? new Date(filters.to).getTime() : NaN;
-      const res = await api.audit.listAuditLogs(
-        {
-          action: filters.action,
-          userId: filters.userId,
-          vehicleId,
-          commandId: filters.commandId,
-          pageSize: AUDIT_PAGE_SIZE,
-          pageToken,
-          ...(Number.isNaN(from) ? {} : { createdAfter: timestampInit(from) }),
-          ...(Number.isNaN(to) ? {} : { createdBefore: timestampInit(to) }),
-        },
-        { signal },
-      );
-      return { items: res.auditLogs, nextPageToken: res.nextPageToken };
-    },
-    [api, filters],
-  );
-  const paged = usePaged<AuditLog>(key, load);
-
-  const apply = (event: FormEvent): void => {
-    event.preventDefault();
-    setFilters({
-      action: draft.action.trim(),
-      userId: draft.userId.trim(),
-      vin: draft.vin.trim(),
-      commandId: draft.commandId.trim(),
-      from: draft.from,
-      to: draft.to,
-    });
-  };
-  const set = (field: keyof AuditFilters) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [field]: e.target.value }));
+  const filters = useUrlFilters(NO_FILTERS, hrefs.audit);
+  const { draft, edit } = filters;
+  const paged = usePaged<AuditLog>(filters.key, (pageToken, signal) => listAuditPage(api, filters.applied, pageToken, signal));
 
   return (
     <section className="page">
@@ -101,10 +78,10 @@ function AuditLogView() {
           Refresh
         </button>
       </header>
-      <form className="toolbar filters" onSubmit={apply} aria-label="Filter audit log">
+      <form className="toolbar filters" onSubmit={filters.apply} aria-label="Filter audit log">
         <div className="field">
           <label htmlFor={`${formId}-action`}>Action</label>
-          <input id={`${formId}-action`} list={`${formId}-actions`} value={draft.action} onChange={set("action")} autoComplete="off" />
+          <input id={`${formId}-action`} list={`${formId}-actions`} value={draft.action} onChange={edit("action")} autoComplete="off" />
           <datalist id={`${formId}-actions`}>
             {KNOWN_ACTIONS.map((a) => (
               <option key={a} value={a} />
@@ -113,109 +90,84 @@ function AuditLogView() {
         </div>
         <div className="field">
           <label htmlFor={`${formId}-user`}>User id</label>
-          <input id={`${formId}-user`} value={draft.userId} onChange={set("userId")} autoComplete="off" spellCheck={false} />
+          <input id={`${formId}-user`} value={draft.userId} onChange={edit("userId")} autoComplete="off" spellCheck={false} />
         </div>
         <div className="field">
           <label htmlFor={`${formId}-vin`}>Vehicle VIN</label>
-          <input id={`${formId}-vin`} value={draft.vin} onChange={set("vin")} autoComplete="off" spellCheck={false} />
+          <input id={`${formId}-vin`} value={draft.vin} onChange={edit("vin")} autoComplete="off" spellCheck={false} />
         </div>
         <div className="field">
           <label htmlFor={`${formId}-command`}>Command id</label>
-          <input id={`${formId}-command`} value={draft.commandId} onChange={set("commandId")} autoComplete="off" spellCheck={false} />
+          <input id={`${formId}-command`} value={draft.commandId} onChange={edit("commandId")} autoComplete="off" spellCheck={false} />
         </div>
         <div className="field field-date">
           <label htmlFor={`${formId}-from`}>After</label>
-          <input id={`${formId}-from`} type="datetime-local" value={draft.from} onChange={set("from")} />
+          <input id={`${formId}-from`} type="datetime-local" value={draft.from} onChange={edit("from")} />
         </div>
         <div className="field field-date">
           <label htmlFor={`${formId}-to`}>Before</label>
-          <input id={`${formId}-to`} type="datetime-local" value={draft.to} onChange={set("to")} />
+          <input id={`${formId}-to`} type="datetime-local" value={draft.to} onChange={edit("to")} />
         </div>
         <div className="actions">
           <button type="submit" className="btn btn-primary">
             Apply filters
           </button>
-          <button
-            type="button"
-            className="btn"
-            onClick={() => {
-              setDraft(EMPTY);
-              setFilters(EMPTY);
-            }}
-          >
+          <a className="btn" href={filters.clearHref}>
             Clear
-          </button>
+          </a>
         </div>
       </form>
 
-      {paged.error ? (
-        <p role="alert" className="alert alert-bad">
-          {paged.error}
-        </p>
-      ) : null}
-
-      <div className="table-scroll">
-        <table className="table audit-table" aria-busy={paged.loading}>
-          <caption className="sr-only">Audit entries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Action</th>
-              <th scope="col">User</th>
-              <th scope="col">Command</th>
-              <th scope="col">From</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {paged.items.map((entry) => {
-              const at = toDate(entry.createdAt);
-              const details = entry.details && Object.keys(entry.details).length > 0 ? JSON.stringify(entry.details, null, 2) : "";
-              return (
-                <tr key={entry.auditId}>
-                  <td>{at ? <time dateTime={at.toISOString()}>{formatDateTime(at)}</time> : "–"}</td>
-                  <td>
-                    <code>{entry.action}</code>
-                  </td>
-                  <td>
-                    <code title={entry.userId}>{entry.userId ? `${entry.userId.slice(0, 8)}…` : "–"}</code>
-                  </td>
-                  <td>{entry.commandId ? <a href={hrefs.command(entry.commandId)}>{entry.commandId.slice(0, 8)}…</a> : "–"}</td>
-                  <td>
-                    <span title={entry.userAgent}>{entry.ipAddress || "–"}</span>
-                    {entry.requestId ? (
-                      <>
-                        <br />
-                        <code className="small muted" title="Request id">
-                          {entry.requestId}
-                        </code>
-                      </>
-                    ) : null}
-                  </td>
-                  <td>
-                    {details ? (
-                      <details>
-                        <summary>Show</summary>
-                        <pre className="json">{details}</pre>
-                      </details>
-                    ) : (
-                      "–"
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-            {!paged.loading && !paged.error && paged.items.length === 0 ? (
-              <tr>
-                <td colSpan={6} className="muted">
-                  No audit entries match these filters.
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Audit entries, newest first"
+        columns={["Time", "Action", "User", "Command", "From", "Details"]}
+        list={paged}
+        empty="No audit entries match these filters."
+        className="audit-table"
+      >
+        {paged.items.map((entry) => (
+          <AuditRow key={entry.auditId} entry={entry} />
+        ))}
+      </DataTable>
       <Pager label="Audit pages" page={paged.page} hasPrevious={paged.hasPrevious} hasNext={paged.hasNext} onPrevious={paged.previous} onNext={paged.next} />
     </section>
+  );
+}
+
+function AuditRow({ entry }: { entry: AuditLog }) {
+  const at = toDate(entry.createdAt);
+  const details = entry.details && Object.keys(entry.details).length > 0 ? JSON.stringify(entry.details, null, 2) : "";
+  return (
+    <tr>
+      <td>{at ? <time dateTime={at.toISOString()}>{formatDateTime(at)}</time> : "–"}</td>
+      <td>
+        <code>{entry.action}</code>
+      </td>
+      <td>
+        <code title={entry.userId}>{entry.userId ? `${entry.userId.slice(0, 8)}…` : "–"}</code>
+      </td>
+      <td>{entry.commandId ? <a href={hrefs.command(entry.commandId)}>{entry.commandId.slice(0, 8)}…</a> : "–"}</td>
+      <td>
+        <span title={entry.userAgent}>{entry.ipAddress || "–"}</span>
+        {entry.requestId ? (
+          <>
+            <br />
+            <code className="small muted" title="Request id">
+              {entry.requestId}
+            </code>
+          </>
+        ) : null}
+      </td>
+      <td>
+        {details ? (
+          <details>
+            <summary>Show</summary>
+            <pre className="json">{details}</pre>
+          </details>
+        ) : (
+          "–"
+        )}
+      </td>
+    </tr>
   );
 }

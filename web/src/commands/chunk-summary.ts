@@ -7,8 +7,8 @@ const str = (v: unknown): string | undefined => (typeof v === "string" ? v : und
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 /**
- * One line for one chunk of the timeline, from the payload shapes of the catalog
- * (ARCHITECTURE §6); anything else is shown as compact JSON.
+ * One line for one chunk of the timeline, from the payload shapes of the command catalog
+ * (`catalog.ts` of `@sovd/proto`); anything else is shown as compact JSON.
  */
 export function summarizeChunk(payload: Payload | undefined): string {
   if (!payload) return "(empty)";
@@ -28,8 +28,8 @@ export function summarizeChunk(payload: Payload | undefined): string {
   return JSON.stringify(payload);
 }
 
-/** `1 sample`, `3 samples`. */
-export function plural(n: number, word: string): string {
+/** A count with its noun, singular for one: `1 sample`, `3 samples`. */
+function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 

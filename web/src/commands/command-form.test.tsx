@@ -138,6 +138,20 @@ describe("CommandForm", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("Too many requests. Wait a minute and try again.");
   });
 
+  it("retries a failed send under the same idempotency key, and sends a changed form under a new one", async () => {
+    const { submitted } = await renderForm({ command: "ReadDTC", reject: new ConnectError("network", Code.Unavailable) });
+    send();
+    expect((await screen.findByRole("alert")).textContent).toBe("The gateway cannot be reached. Check your connection and try again.");
+    send();
+    await waitFor(() => expect(submitted).toHaveLength(2));
+    expect(submitted[1]?.idempotencyKey).toBe(submitted[0]?.idempotencyKey);
+
+    fireEvent.change(screen.getByLabelText(/^ecuAddress/), { target: { value: "0x20" } });
+    send();
+    await waitFor(() => expect(submitted).toHaveLength(3));
+    expect(submitted[2]?.idempotencyKey).not.toBe(submitted[0]?.idempotencyKey);
+  });
+
   it("gives a viewer no submit button", async () => {
     await renderForm({ command: "ReadDTC", canSubmit: false });
     expect(screen.queryByRole("button", { name: "Send command" })).toBeNull();

@@ -1,16 +1,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ParamType, type Command, type CommandType, type ParamSpec } from "@sovd/proto";
-import { useApi } from "../api/api-context.js";
-import { describeRpcError, fieldErrorFrom } from "../api/errors.js";
 import { formatDuration } from "../lib/time.js";
 import { hasBounds, initialValues, TIMEOUT_FIELD, TIMEOUT_RANGE_S, validateParams, type FormValues } from "./param-validation.js";
-
-/** A fresh idempotency key: one per distinct submission, so a double click never sends twice. */
-function newIdempotencyKey(): string {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+import { useSubmitCommand, type CommandToSend } from "./use-submit-command.js";
 
 /** Props of the command form. */
 export interface CommandFormProps {
@@ -28,33 +20,30 @@ export interface CommandFormProps {
   readonly onSubmitted: (command: Command) => void;
 }
 
+/** The validated params and timeout of a submit, kept while the user is asked to confirm. */
+type Checked = Pick<CommandToSend, "params" | "timeoutSeconds">;
+
 /**
  * The form of a diagnostic command, built from the catalog: one field per param (a select
  * for allowed values, a number field with bounds for integers, a text field with its pattern
  * otherwise), defaults filled in, validated before sending with one message per field, and
  * the gateway's `invalid_argument` shown next to the field it names. Commands that change the
- * vehicle ask for confirmation first.
+ * vehicle ask for confirmation first. Sending is useSubmitCommand's.
  */
 export function CommandForm({ types, vehicleId, vehicleLabel, initialCommand, canSubmit, onSubmitted }: CommandFormProps) {
-  const api = useApi();
   const formId = useId();
   const [name, setName] = useState(() => types.find((t) => t.name === initialCommand)?.name ?? types[0]?.name ?? "");
   const type = types.find((t) => t.name === name);
   const [values, setValues] = useState<FormValues>(() => (type ? initialValues(type) : {}));
   const [errors, setErrors] = useState<Readonly<Record<string, string>>>({});
   const [formError, setFormError] = useState<string | undefined>(undefined);
-  const [confirming, setConfirming] = useState(false);
-  const [sending, setSending] = useState(false);
-  const idempotencyKey = useRef(newIdempotencyKey());
-  const confirmButton = useRef<HTMLButtonElement>(null);
-
-  useEffect(() => {
-    if (confirming) confirmButton.current?.focus();
-  }, [confirming]);
+  /** Set while a command that changes the vehicle waits for "Yes, send": what was validated. */
+  const [awaitingConfirmation, setAwaitingConfirmation] = useState<Checked | undefined>(undefined);
+  const { sending, send, startOver } = useSubmitCommand();
 
   const changed = (): void => {
-    idempotencyKey.current = newIdempotencyKey();
-    setConfirming(false);
+    startOver();
+    setAwaitingConfirmation(undefined);
     setFormError(undefined);
   };
 
@@ -77,33 +66,17 @@ export function CommandForm({ types, vehicleId, vehicleLabel, initialCommand, ca
     changed();
   };
 
-  const send = async (): Promise<void> => {
+  const sendChecked = async (checked: Checked): Promise<void> => {
     if (!type || !vehicleId) return;
-    const { params, timeoutSeconds } = validateParams(type, values);
-    setSending(true);
     setFormError(undefined);
-    try {
-      const res = await api.commands.submitCommand({
-        vehicleId,
-        commandName: type.name,
-        params,
-        idempotencyKey: idempotencyKey.current,
-        ...(timeoutSeconds === undefined ? {} : { timeout: { seconds: BigInt(timeoutSeconds), nanos: 0 } }),
-      });
-      idempotencyKey.current = newIdempotencyKey();
-      setConfirming(false);
-      if (res.command) onSubmitted(res.command);
-    } catch (err) {
-      setConfirming(false);
-      const field = fieldErrorFrom(err);
-      if (field && (field.field === TIMEOUT_FIELD || type.params.some((p) => p.name === field.field))) {
-        setErrors({ [field.field]: field.message });
-      } else {
-        setFormError(field ? `${field.field === "vehicle" ? "Vehicle" : "Command"}: ${field.message}` : describeRpcError(err));
-      }
-    } finally {
-      setSending(false);
+    const outcome = await send({ vehicleId, type, ...checked });
+    setAwaitingConfirmation(undefined);
+    if (outcome.sent) {
+      if (outcome.command) onSubmitted(outcome.command);
+      return;
     }
+    if (Object.keys(outcome.fieldErrors).length > 0) setErrors(outcome.fieldErrors);
+    setFormError(outcome.formError);
   };
 
   const submit = (event: FormEvent): void => {
@@ -113,18 +86,15 @@ export function CommandForm({ types, vehicleId, vehicleLabel, initialCommand, ca
       setFormError("Pick a vehicle first.");
       return;
     }
-    const result = validateParams(type, values);
-    setErrors(result.errors);
-    if (Object.keys(result.errors).length > 0) {
-      const first = Object.keys(result.errors)[0];
-      if (first) document.getElementById(`${formId}-${first}`)?.focus();
+    const { errors: invalid, ...checked } = validateParams(type, values);
+    setErrors(invalid);
+    const first = Object.keys(invalid)[0];
+    if (first !== undefined) {
+      document.getElementById(`${formId}-${first}`)?.focus();
       return;
     }
-    if (type.changesVehicle) {
-      setConfirming(true);
-      return;
-    }
-    void send();
+    if (type.changesVehicle) setAwaitingConfirmation(checked);
+    else void sendChecked(checked);
   };
 
   if (types.length === 0) return <p className="muted">No commands available.</p>;
@@ -153,31 +123,7 @@ export function CommandForm({ types, vehicleId, vehicleLabel, initialCommand, ca
       ))}
 
       {type ? (
-        <div className="field">
-          <label htmlFor={`${formId}-${TIMEOUT_FIELD}`}>
-            Timeout <span className="muted">(seconds, optional)</span>
-          </label>
-          <input
-            id={`${formId}-${TIMEOUT_FIELD}`}
-            type="number"
-            inputMode="numeric"
-            min={TIMEOUT_RANGE_S.min}
-            max={TIMEOUT_RANGE_S.max}
-            placeholder={`default ${formatDuration(type.defaultTimeoutMs)}`}
-            value={values[TIMEOUT_FIELD] ?? ""}
-            onChange={(e) => setValue(TIMEOUT_FIELD, e.target.value)}
-            aria-invalid={errors[TIMEOUT_FIELD] ? true : undefined}
-            aria-describedby={`${formId}-${TIMEOUT_FIELD}-hint${errors[TIMEOUT_FIELD] ? ` ${formId}-${TIMEOUT_FIELD}-error` : ""}`}
-          />
-          <p className="hint" id={`${formId}-${TIMEOUT_FIELD}-hint`}>
-            How long the vehicle may take to answer in full.
-          </p>
-          {errors[TIMEOUT_FIELD] ? (
-            <p className="field-error" id={`${formId}-${TIMEOUT_FIELD}-error`}>
-              {errors[TIMEOUT_FIELD]}
-            </p>
-          ) : null}
-        </div>
+        <TimeoutField id={`${formId}-${TIMEOUT_FIELD}`} type={type} value={values[TIMEOUT_FIELD] ?? ""} error={errors[TIMEOUT_FIELD]} onChange={(v) => setValue(TIMEOUT_FIELD, v)} />
       ) : null}
 
       {formError ? (
@@ -188,23 +134,15 @@ export function CommandForm({ types, vehicleId, vehicleLabel, initialCommand, ca
 
       {!canSubmit ? (
         <p className="alert alert-info">Your role can look at commands but not send them. Ask an engineer to run it.</p>
-      ) : confirming && type ? (
-        <div role="alertdialog" aria-labelledby={`${formId}-confirm-title`} aria-describedby={`${formId}-confirm-text`} className="confirm">
-          <p id={`${formId}-confirm-title`} className="alert-title">
-            Send {type.name}?
-          </p>
-          <p id={`${formId}-confirm-text`}>
-            {type.name} changes the vehicle{vehicleLabel ? ` ${vehicleLabel}` : ""} and cannot be undone.
-          </p>
-          <div className="actions">
-            <button ref={confirmButton} type="button" className="btn btn-danger" onClick={() => void send()} disabled={sending}>
-              {sending ? "Sending…" : `Yes, send ${type.name}`}
-            </button>
-            <button type="button" className="btn" onClick={() => setConfirming(false)} disabled={sending}>
-              Go back
-            </button>
-          </div>
-        </div>
+      ) : awaitingConfirmation && type ? (
+        <ConfirmSend
+          id={`${formId}-confirm`}
+          commandName={type.name}
+          vehicleLabel={vehicleLabel}
+          sending={sending}
+          onConfirm={() => void sendChecked(awaitingConfirmation)}
+          onBack={() => setAwaitingConfirmation(undefined)}
+        />
       ) : (
         <div className="actions">
           <button type="submit" className="btn btn-primary" disabled={sending || !type}>
@@ -213,6 +151,77 @@ export function CommandForm({ types, vehicleId, vehicleLabel, initialCommand, ca
         </div>
       )}
     </form>
+  );
+}
+
+/** The optional timeout override, with the command type's default as placeholder. */
+function TimeoutField({ id, type, value, error, onChange }: { id: string; type: CommandType; value: string; error: string | undefined; onChange: (value: string) => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        Timeout <span className="muted">(seconds, optional)</span>
+      </label>
+      <input
+        id={id}
+        type="number"
+        inputMode="numeric"
+        min={TIMEOUT_RANGE_S.min}
+        max={TIMEOUT_RANGE_S.max}
+        placeholder={`default ${formatDuration(type.defaultTimeoutMs)}`}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={`${id}-hint${error ? ` ${id}-error` : ""}`}
+      />
+      <p className="hint" id={`${id}-hint`}>
+        How long the vehicle may take to answer in full.
+      </p>
+      {error ? (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** The second step of a command that changes the vehicle: says so and takes the focus. */
+function ConfirmSend({
+  id,
+  commandName,
+  vehicleLabel,
+  sending,
+  onConfirm,
+  onBack,
+}: {
+  id: string;
+  commandName: string;
+  vehicleLabel: string | undefined;
+  sending: boolean;
+  onConfirm: () => void;
+  onBack: () => void;
+}) {
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    confirmButton.current?.focus();
+  }, []);
+  return (
+    <div role="alertdialog" aria-labelledby={`${id}-title`} aria-describedby={`${id}-text`} className="confirm">
+      <p id={`${id}-title`} className="alert-title">
+        Send {commandName}?
+      </p>
+      <p id={`${id}-text`}>
+        {commandName} changes the vehicle{vehicleLabel ? ` ${vehicleLabel}` : ""} and cannot be undone.
+      </p>
+      <div className="actions">
+        <button ref={confirmButton} type="button" className="btn btn-danger" onClick={onConfirm} disabled={sending}>
+          {sending ? "Sending…" : `Yes, send ${commandName}`}
+        </button>
+        <button type="button" className="btn" onClick={onBack} disabled={sending}>
+          Go back
+        </button>
+      </div>
+    </div>
   );
 }
 

@@ -12,7 +12,7 @@ import {
 } from "@sovd/proto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CommandEventSchema } from "@sovd/proto";
-import { timestampInit } from "../lib/time.js";
+import { formatDateTime, timestampInit } from "../lib/time.js";
 import { catalogCommandTypes, createFakeGateway, createStreamControl } from "../testing/fake-gateway.js";
 import { CommandPage } from "./command-page.js";
 
@@ -42,24 +42,28 @@ async function renderPage(commandName: string, options: { stored?: EventInit[]; 
   const live = createStreamControl<EventInit>();
   const watches: WatchCommandRequest[] = [];
   const cancels: string[] = [];
+  const reads: string[] = [];
   const stored = (options.stored ?? []).flatMap((e) => (e.event?.case === "response" ? [e.event.value] : []));
   const gateway = createFakeGateway((router) => {
     router.service(CommandService, {
       listCommandTypes: () => ({ commandTypes: catalogCommandTypes() }),
-      getCommand: () => ({
-        command: {
-          commandId: "c-1",
-          vehicleId: "v-1",
-          commandName,
-          status: options.status ?? CommandStatus.IN_PROGRESS,
-          errorMessage: options.errorMessage ?? "",
-          submittedAt: timestampInit(SUBMITTED),
-          deadlineAt: timestampInit(SUBMITTED + 30_000),
-          correlationId: "req-1",
-          ...(options.failure ? { failure: options.failure } : {}),
-        },
-        responses: stored,
-      }),
+      getCommand: (req) => {
+        reads.push(req.commandId);
+        return {
+          command: {
+            commandId: "c-1",
+            vehicleId: "v-1",
+            commandName,
+            status: options.status ?? CommandStatus.IN_PROGRESS,
+            errorMessage: options.errorMessage ?? "",
+            submittedAt: timestampInit(SUBMITTED),
+            deadlineAt: timestampInit(SUBMITTED + 30_000),
+            correlationId: "req-1",
+            ...(options.failure ? { failure: options.failure } : {}),
+          },
+          responses: stored,
+        };
+      },
       async *watchCommand(req) {
         watches.push(req);
         yield* live.stream();
@@ -85,7 +89,7 @@ async function renderPage(commandName: string, options: { stored?: EventInit[]; 
   await gateway.session.login("alice", "pw");
   render(gateway.wrap(<CommandPage commandId="c-1" />));
   await screen.findByRole("heading", { level: 1, name: new RegExp(commandName) });
-  return { live, watches, cancels };
+  return { live, watches, cancels, reads };
 }
 
 const timelineItems = () => within(screen.getByRole("list", { name: "Chunks received" })).getAllByRole("listitem");
@@ -116,6 +120,17 @@ describe("CommandPage", () => {
     expect(rows.map((r) => r.textContent)).toEqual(["P0420Catalyst System Efficiency Below Threshold", "P0171System Too Lean (Bank 1)"]);
     expect(screen.queryByRole("button", { name: "Cancel command" })).toBeNull();
     expect(await screen.findByText("Finished")).toBeTruthy();
+  });
+
+  it("shows when the command ended from the terminal status event, reading the command only once", async () => {
+    const { live, reads } = await renderPage("ReadDTC");
+    const ended = () => screen.getByText("Ended").nextElementSibling?.textContent;
+    expect(ended()).toBe("–");
+    act(() => live.push(status(CommandStatus.COMPLETED, { completedAt: timestampInit(SUBMITTED + 1600) })));
+    act(() => live.end());
+    expect(await screen.findByText("Finished")).toBeTruthy();
+    expect(ended()).toBe(formatDateTime(new Date(SUBMITTED + 1600)));
+    expect(reads).toHaveLength(1);
   });
 
   it("grows the ReadDataByID chart with each sample", async () => {

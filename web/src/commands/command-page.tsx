@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { CommandStatus } from "@sovd/proto";
+import { CommandStatus, isTerminalStatus } from "@sovd/proto";
 import { useApi } from "../api/api-context.js";
 import { describeRpcError } from "../api/errors.js";
 import { useVehicle } from "../api/use-vehicle.js";
@@ -14,7 +14,7 @@ import { describeFailure } from "./failure-wording.js";
 import { SampleChart } from "./sample-chart.js";
 import { useCommandTypes } from "./use-command-types.js";
 import { useCommandWatch } from "./use-command-watch.js";
-import { isTerminalStatus, type StreamState } from "./watch-state.js";
+import type { StreamState } from "./watch-state.js";
 
 const STREAM_TEXT: Record<StreamState, string> = {
   loading: "Loading…",
@@ -152,7 +152,7 @@ export function CommandPage({ commandId }: { commandId: string }) {
         </div>
         <div>
           <dt>Ended</dt>
-          <dd>{command.completedAt ? formatDateTime(toDate(command.completedAt)!) : "–"}</dd>
+          <dd>{state.completedAt ? formatDateTime(toDate(state.completedAt)!) : "–"}</dd>
         </div>
         <div>
           <dt>Parameters</dt>

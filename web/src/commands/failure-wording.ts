@@ -29,7 +29,8 @@ const PHASES: Partial<Record<FailurePhase, string>> = {
 };
 
 /**
- * Turns the exact error strings of ARCHITECTURE §3 into sentences that say what happened and
+ * Turns the exact error strings (`ErrorMessages` of `@sovd/proto`; docs/architecture.md §3
+ * says when each is written) into sentences that say what happened and
  * what to check: an unreachable vehicle names when it was last seen, a timeout names the
  * deadline it had, a garbled answer says so. Unknown messages are shown as they are.
  */

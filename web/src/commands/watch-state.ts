@@ -1,4 +1,5 @@
 import { CommandStatus, FailurePhase, isTerminalStatus, type Command, type CommandEvent, type FailureDetail, type Response } from "@sovd/proto";
+import type { Timestamp } from "../lib/time.js";
 
 /** How the page's link to the command's event stream is doing. */
 export type StreamState = "loading" | "live" | "reconnecting" | "ended" | "error";
@@ -8,9 +9,16 @@ export type StreamState = "loading" | "live" | "reconnecting" | "ended" | "error
  * order (each once, however often replay and live events deliver it), status and failure.
  */
 export interface WatchState {
+  /**
+   * The command as GetCommand (or CancelCommand) returned it: what was asked of which vehicle,
+   * when and with which params. Where it stands now is in the fields below, which status
+   * events keep current.
+   */
   readonly command: Command | undefined;
   readonly responses: readonly Response[];
   readonly status: CommandStatus;
+  /** When the command ended; unset while it runs. */
+  readonly completedAt: Timestamp | undefined;
   readonly errorMessage: string;
   readonly failure: FailureDetail | undefined;
   readonly phase: FailurePhase;
@@ -24,6 +32,7 @@ export const initialWatchState: WatchState = {
   command: undefined,
   responses: [],
   status: CommandStatus.UNSPECIFIED,
+  completedAt: undefined,
   errorMessage: "",
   failure: undefined,
   phase: FailurePhase.UNSPECIFIED,
@@ -36,15 +45,13 @@ export function lastSequence(state: WatchState): number {
   return state.responses.at(-1)?.sequenceNumber ?? 0;
 }
 
-/** True for statuses a command never leaves (ARCHITECTURE §7); one definition with the servers. */
-export { isTerminalStatus };
-
 /** A stored command and its stored chunks (GetCommand) as the starting state. */
 export function fromStored(command: Command, responses: readonly Response[]): WatchState {
   let state: WatchState = {
     ...initialWatchState,
     command,
     status: command.status,
+    completedAt: command.completedAt,
     errorMessage: command.errorMessage,
     failure: command.failure,
     phase: command.failure?.phase ?? FailurePhase.UNSPECIFIED,
@@ -61,13 +68,10 @@ export function applyEvent(state: WatchState, event: CommandEvent): WatchState {
     case "status": {
       const change = event.event.value;
       if (isTerminalStatus(state.status) && change.status !== state.status) return state;
-      const command = state.command
-        ? { ...state.command, status: change.status, startedAt: change.startedAt ?? state.command.startedAt, completedAt: change.completedAt ?? state.command.completedAt }
-        : state.command;
       return {
         ...state,
-        command,
         status: change.status,
+        completedAt: change.completedAt ?? state.completedAt,
         errorMessage: change.errorMessage || state.errorMessage,
         failure: change.failure ?? state.failure,
         phase: change.failure?.phase || state.phase,
@@ -80,6 +84,37 @@ export function applyEvent(state: WatchState, event: CommandEvent): WatchState {
     default:
       return state;
   }
+}
+
+/**
+ * Adds the stored record (GetCommand) to what the stream delivered so far, whichever came
+ * first. The record brings what was asked and the chunks stored before; where the stream has
+ * already said where the command stands, that is kept: it is at least as new as the record.
+ */
+export function withRecord(state: WatchState, command: Command, storedResponses: readonly Response[]): WatchState {
+  const record = fromStored(command, [...storedResponses, ...state.responses]);
+  const merged = state.status === CommandStatus.UNSPECIFIED ? record : { ...record, ...streamedProgress(state, record) };
+  return { ...merged, stream: state.stream === "loading" ? "live" : state.stream, streamError: state.streamError };
+}
+
+/** Where the stream says the command stands, with the record's words for what it did not say. */
+function streamedProgress(streamed: WatchState, record: WatchState): Pick<WatchState, "status" | "completedAt" | "errorMessage" | "failure" | "phase"> {
+  return {
+    status: streamed.status,
+    completedAt: streamed.completedAt ?? record.completedAt,
+    errorMessage: streamed.errorMessage || record.errorMessage,
+    failure: streamed.failure ?? record.failure,
+    phase: streamed.phase || record.phase,
+  };
+}
+
+/**
+ * Takes a command another call returned (CancelCommand) as the new record and status,
+ * unless the page already saw the command end otherwise (terminal is terminal).
+ */
+export function withReturnedCommand(state: WatchState, command: Command): WatchState {
+  if (isTerminalStatus(state.status) && state.status !== command.status) return state;
+  return { ...fromStored(command, state.responses), stream: state.stream };
 }
 
 function addResponse(state: WatchState, response: Response): WatchState {

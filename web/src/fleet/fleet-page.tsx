@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useState } from "react";
 import type { Vehicle } from "@sovd/proto";
 import { useApi } from "../api/api-context.js";
+import { DataTable } from "../components/data-table.js";
 import { Pager } from "../components/pager.js";
 import { RelativeTime } from "../components/relative-time.js";
 import { ConnectionBadge } from "../components/status-badge.js";
@@ -69,75 +70,51 @@ export function FleetPage() {
         </div>
       </form>
 
-      {paged.error ? (
-        <p role="alert" className="alert alert-bad">
-          {paged.error}
-        </p>
-      ) : null}
-
-      <div className="table-scroll">
-        <table className="table" aria-busy={paged.loading}>
-          <caption className="sr-only">Vehicles{query ? ` matching ${query}` : ""}</caption>
-          <thead>
-            <tr>
-              <th scope="col">VIN</th>
-              <th scope="col">Vehicle</th>
-              <th scope="col">Connection</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
+      <DataTable
+        caption={`Vehicles${query ? ` matching ${query}` : ""}`}
+        columns={["VIN", "Vehicle", "Connection", "Last seen", <span className="sr-only">Actions</span>]}
+        list={paged}
+        empty={query ? `No vehicle matches “${query}”.` : "No vehicles yet."}
+      >
+        {paged.items.map((v) => {
+          const online = isOnline(v.connectionStatus);
+          const lastSeen = toDate(v.lastSeenAt);
+          return (
+            <tr key={v.vehicleId} data-vehicle-id={v.vehicleId}>
+              <td>
+                <code>{v.vin}</code>
+              </td>
+              <td>
+                {v.make} {v.model} {v.year ? <span className="muted">{v.year}</span> : null}
+              </td>
+              <td>
+                <ConnectionBadge online={online} />
+              </td>
+              <td>
+                {online ? (
+                  "now"
+                ) : lastSeen ? (
+                  <RelativeTime date={lastSeen} />
+                ) : (
+                  <span className="muted">never</span>
+                )}
+              </td>
+              <td>
+                <div className="row-actions">
+                  {canSubmit ? (
+                    <a className="btn btn-small" href={hrefs.run(v.vehicleId)} aria-label={`Run a command on ${v.vin}`}>
+                      Run command
+                    </a>
+                  ) : null}
+                  <a className="btn btn-small" href={hrefs.history(new URLSearchParams({ vin: v.vin }))} aria-label={`History of ${v.vin}`}>
+                    History
+                  </a>
+                </div>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {paged.items.map((v) => {
-              const online = isOnline(v.connectionStatus);
-              const lastSeen = toDate(v.lastSeenAt);
-              return (
-                <tr key={v.vehicleId} data-vehicle-id={v.vehicleId}>
-                  <td>
-                    <code>{v.vin}</code>
-                  </td>
-                  <td>
-                    {v.make} {v.model} {v.year ? <span className="muted">{v.year}</span> : null}
-                  </td>
-                  <td>
-                    <ConnectionBadge online={online} />
-                  </td>
-                  <td>
-                    {online ? (
-                      "now"
-                    ) : lastSeen ? (
-                      <RelativeTime date={lastSeen} />
-                    ) : (
-                      <span className="muted">never</span>
-                    )}
-                  </td>
-                  <td>
-                    <div className="row-actions">
-                      {canSubmit ? (
-                        <a className="btn btn-small" href={hrefs.run(v.vehicleId)} aria-label={`Run a command on ${v.vin}`}>
-                          Run command
-                        </a>
-                      ) : null}
-                      <a className="btn btn-small" href={hrefs.history(new URLSearchParams({ vin: v.vin }))} aria-label={`History of ${v.vin}`}>
-                        History
-                      </a>
-                    </div>
-                  </td>
-                </tr>
-              );
-            })}
-            {!paged.loading && paged.items.length === 0 ? (
-              <tr>
-                <td colSpan={5} className="muted">
-                  {query ? `No vehicle matches “${query}”.` : "No vehicles yet."}
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
       <Pager label="Fleet pages" page={paged.page} hasPrevious={paged.hasPrevious} hasNext={paged.hasNext} onPrevious={paged.previous} onNext={paged.next} />
     </section>
   );

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Vehicle } from "@sovd/proto";
 import { useApi } from "../api/api-context.js";
-import { backoffDelay, sleep } from "../lib/backoff.js";
+import { reconnectDelay, sleep } from "../lib/backoff.js";
 
 /** The state of the live fleet feed, for a small indicator. */
 export type FeedState = "connecting" | "live" | "reconnecting" | "stopped";
@@ -50,7 +50,7 @@ export function useVehicleEvents(onVehicle: (vehicle: Vehicle) => void, onResume
         setState("reconnecting");
         resumed = true;
         try {
-          await sleep(backoffDelay(attempt++), signal);
+          await sleep(reconnectDelay(attempt++), signal);
         } catch {
           return;
         }

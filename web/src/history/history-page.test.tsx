@@ -39,9 +39,9 @@ async function renderHistory(hash: string) {
     });
   });
   await gateway.session.login("alice", "pw");
-  const route = parseRoute(hash);
-  if (route.name !== "history") throw new Error("not a history route");
-  const view = render(gateway.wrap(<HistoryPage params={route.params} />));
+  if (parseRoute(hash).name !== "history") throw new Error("not a history route");
+  window.location.hash = hash;
+  const view = render(gateway.wrap(<HistoryPage />));
   return { requests, view, gateway };
 }
 

@@ -1,40 +1,48 @@
-import { useCallback, useId, useState, type FormEvent } from "react";
+import { useId } from "react";
 import { CommandStatus, type Command } from "@sovd/proto";
+import type { Api } from "../api/api.js";
 import { useApi } from "../api/api-context.js";
-import { UserFacingError } from "../api/errors.js";
 import { useVehicle } from "../api/use-vehicle.js";
+import { DataTable } from "../components/data-table.js";
 import { Pager } from "../components/pager.js";
 import { RelativeTime } from "../components/relative-time.js";
 import { StatusBadge } from "../components/status-badge.js";
 import { STATUS_FILTERS } from "../lib/labels.js";
-import { hrefs, navigate } from "../lib/router.js";
-import { formatDuration, timestampInit, timestampMs, toDate } from "../lib/time.js";
-import { usePaged } from "../lib/use-paged.js";
+import { hrefs } from "../lib/router.js";
+import { formatDuration, timestampMs, toDate } from "../lib/time.js";
+import { usePaged, type Page } from "../lib/use-paged.js";
+import { resolveVehicleTime, useUrlFilters, type VehicleTimeFilters } from "../lib/use-url-filters.js";
 import { useCommandTypes } from "../commands/use-command-types.js";
 
 /** Commands per history page. */
-export const HISTORY_PAGE_SIZE = 25;
+const HISTORY_PAGE_SIZE = 25;
 
 /** The filters of the history, as kept in the URL (`#/history?vin=…&status=failed`). */
-interface Filters {
-  readonly vin: string;
+interface HistoryFilters extends VehicleTimeFilters {
+  /** A key of STATUS_FILTERS, "" for any status. */
   readonly status: string;
+  /** A command name of the catalog, "" for any command. */
   readonly command: string;
-  readonly from: string;
-  readonly to: string;
 }
 
-const readFilters = (params: URLSearchParams): Filters => ({
-  vin: params.get("vin") ?? "",
-  status: params.get("status") ?? "",
-  command: params.get("command") ?? "",
-  from: params.get("from") ?? "",
-  to: params.get("to") ?? "",
-});
+const NO_FILTERS: HistoryFilters = { vin: "", status: "", command: "", from: "", to: "" };
 
-/** Thrown when the VIN filter names no vehicle; shown instead of an empty list. */
-class UnknownVinError extends UserFacingError {
-  override readonly name = "UnknownVinError";
+/** One page of ListCommands under the history's filters. */
+async function listHistoryPage(api: Api, filters: HistoryFilters, pageToken: string, signal: AbortSignal): Promise<Page<Command>> {
+  const scope = await resolveVehicleTime(api, filters, signal);
+  const res = await api.commands.listCommands(
+    {
+      vehicleId: scope.vehicleId,
+      status: STATUS_FILTERS.find((s) => s.key === filters.status)?.status ?? CommandStatus.UNSPECIFIED,
+      commandName: filters.command,
+      pageSize: HISTORY_PAGE_SIZE,
+      pageToken,
+      submittedAfter: scope.after,
+      submittedBefore: scope.before,
+    },
+    { signal },
+  );
+  return { items: res.commands, nextPageToken: res.nextPageToken };
 }
 
 /**
@@ -42,57 +50,13 @@ class UnknownVinError extends UserFacingError {
  * time range, paged. The filters live in the URL, so a filtered view can be shared and
  * survives a reload. Each row opens the command with its stored chunks.
  */
-export function HistoryPage({ params }: { params: URLSearchParams }) {
+export function HistoryPage() {
   const api = useApi();
   const types = useCommandTypes();
   const formId = useId();
-  const filters = readFilters(params);
-  const key = params.toString();
-  const [draft, setDraft] = useState<Filters>(filters);
-  const [draftKey, setDraftKey] = useState(key);
-  if (draftKey !== key) {
-    setDraftKey(key);
-    setDraft(filters);
-  }
-
-  const load = useCallback(
-    async (pageToken: string, signal: AbortSignal) => {
-      let vehicleId = "";
-      if (filters.vin) {
-        const found = await api.vehicles.listVehicles({ query: filters.vin, pageSize: 5 }, { signal });
-        const vehicle = found.vehicles.find((v) => v.vin.toLowerCase() === filters.vin.toLowerCase()) ?? (found.vehicles.length === 1 ? found.vehicles[0] : undefined);
-        if (!vehicle) throw new UnknownVinError(`No vehicle has the VIN “${filters.vin}”.`);
-        vehicleId = vehicle.vehicleId;
-      }
-      const status = STATUS_FILTERS.find((s) => s.key === filters.status)?.status ?? CommandStatus.UNSPECIFIED;
-      const from = filters.from ? new Date(filters.from).getTime() : NaN;
-      const to = filters.to ? new Date(filters.to).getTime() : NaN;
-      const res = await api.commands.listCommands(
-        {
-          vehicleId,
-          status,
-          commandName: filters.command,
-          pageSize: HISTORY_PAGE_SIZE,
-          pageToken,
-          ...(Number.isNaN(from) ? {} : { submittedAfter: timestampInit(from) }),
-          ...(Number.isNaN(to) ? {} : { submittedBefore: timestampInit(to) }),
-        },
-        { signal },
-      );
-      return { items: res.commands, nextPageToken: res.nextPageToken };
-    },
-    // `filters` is derived from `key`, so `key` stands for it here.
-    [api, key],
-  );
-  const paged = usePaged<Command>(key, load);
-
-  const apply = (event: FormEvent): void => {
-    event.preventDefault();
-    const next = new URLSearchParams();
-    for (const [k, v] of Object.entries(draft)) if (v.trim()) next.set(k, v.trim());
-    navigate(hrefs.history(next));
-  };
-  const set = (field: keyof Filters) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [field]: e.target.value }));
+  const filters = useUrlFilters(NO_FILTERS, hrefs.history);
+  const { draft, edit } = filters;
+  const paged = usePaged<Command>(filters.key, (pageToken, signal) => listHistoryPage(api, filters.applied, pageToken, signal));
 
   return (
     <section className="page">
@@ -102,14 +66,14 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
           Refresh
         </button>
       </header>
-      <form className="toolbar filters" onSubmit={apply} aria-label="Filter commands">
+      <form className="toolbar filters" onSubmit={filters.apply} aria-label="Filter commands">
         <div className="field">
           <label htmlFor={`${formId}-vin`}>Vehicle VIN</label>
-          <input id={`${formId}-vin`} type="search" value={draft.vin} onChange={set("vin")} autoComplete="off" spellCheck={false} />
+          <input id={`${formId}-vin`} type="search" value={draft.vin} onChange={edit("vin")} autoComplete="off" spellCheck={false} />
         </div>
         <div className="field">
           <label htmlFor={`${formId}-status`}>Status</label>
-          <select id={`${formId}-status`} value={draft.status} onChange={set("status")}>
+          <select id={`${formId}-status`} value={draft.status} onChange={edit("status")}>
             <option value="">Any</option>
             {STATUS_FILTERS.map((s) => (
               <option key={s.key} value={s.key}>
@@ -120,7 +84,7 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
         </div>
         <div className="field">
           <label htmlFor={`${formId}-command`}>Command</label>
-          <select id={`${formId}-command`} value={draft.command} onChange={set("command")}>
+          <select id={`${formId}-command`} value={draft.command} onChange={edit("command")}>
             <option value="">Any</option>
             {(types.data ?? []).map((t) => (
               <option key={t.name} value={t.name}>
@@ -131,54 +95,27 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
         </div>
         <div className="field field-date">
           <label htmlFor={`${formId}-from`}>Submitted after</label>
-          <input id={`${formId}-from`} type="datetime-local" value={draft.from} onChange={set("from")} />
+          <input id={`${formId}-from`} type="datetime-local" value={draft.from} onChange={edit("from")} />
         </div>
         <div className="field field-date">
           <label htmlFor={`${formId}-to`}>Submitted before</label>
-          <input id={`${formId}-to`} type="datetime-local" value={draft.to} onChange={set("to")} />
+          <input id={`${formId}-to`} type="datetime-local" value={draft.to} onChange={edit("to")} />
         </div>
         <div className="actions">
           <button type="submit" className="btn btn-primary">
             Apply filters
           </button>
-          <a className="btn" href={hrefs.history()}>
+          <a className="btn" href={filters.clearHref}>
             Clear
           </a>
         </div>
       </form>
 
-      {paged.error ? (
-        <p role="alert" className="alert alert-bad">
-          {paged.error}
-        </p>
-      ) : null}
-
-      <div className="table-scroll">
-        <table className="table" aria-busy={paged.loading}>
-          <caption className="sr-only">Commands, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Submitted</th>
-              <th scope="col">Command</th>
-              <th scope="col">Vehicle</th>
-              <th scope="col">Status</th>
-              <th scope="col">Took</th>
-            </tr>
-          </thead>
-          <tbody>
-            {paged.items.map((c) => (
-              <HistoryRow key={c.commandId} command={c} />
-            ))}
-            {!paged.loading && !paged.error && paged.items.length === 0 ? (
-              <tr>
-                <td colSpan={5} className="muted">
-                  No commands match these filters.
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+      <DataTable caption="Commands, newest first" columns={["Submitted", "Command", "Vehicle", "Status", "Took"]} list={paged} empty="No commands match these filters.">
+        {paged.items.map((c) => (
+          <HistoryRow key={c.commandId} command={c} />
+        ))}
+      </DataTable>
       <Pager label="History pages" page={paged.page} hasPrevious={paged.hasPrevious} hasNext={paged.hasNext} onPrevious={paged.previous} onNext={paged.next} />
     </section>
   );

@@ -3,7 +3,7 @@
  * `baseMs`, capped, with up to 20 % jitter so many tabs do not reconnect in lockstep after a
  * gateway restart.
  */
-export function backoffDelay(attempt: number, baseMs = 500, maxMs = 15_000, random: () => number = Math.random): number {
+export function reconnectDelay(attempt: number, baseMs = 500, maxMs = 15_000, random: () => number = Math.random): number {
   const exp = Math.min(maxMs, baseMs * 2 ** attempt);
   return Math.round(exp * (0.8 + 0.2 * random()));
 }

@@ -9,15 +9,20 @@ export type Route =
   | { readonly name: "fleet" }
   | { readonly name: "run"; readonly vehicleId: string | undefined; readonly command: string | undefined }
   | { readonly name: "command"; readonly commandId: string }
-  | { readonly name: "history"; readonly params: URLSearchParams }
+  | { readonly name: "history" }
   | { readonly name: "audit" }
   | { readonly name: "not-found"; readonly path: string };
 
-/** Parses a location hash (`#/commands/abc`) into a Route. */
-export function parseRoute(hash: string): Route {
+/** Splits a location hash (`#/history?status=failed`) into its path and its query. */
+function splitHash(hash: string): { path: string; params: URLSearchParams } {
   const raw = hash.replace(/^#/, "") || "/fleet";
   const [path = "/fleet", query = ""] = raw.split("?", 2);
-  const params = new URLSearchParams(query);
+  return { path, params: new URLSearchParams(query) };
+}
+
+/** Parses a location hash (`#/commands/abc`) into a Route. */
+export function parseRoute(hash: string): Route {
+  const { path, params } = splitHash(hash);
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   switch (parts[0]) {
     case undefined:
@@ -26,9 +31,9 @@ export function parseRoute(hash: string): Route {
     case "run":
       return { name: "run", vehicleId: params.get("vehicle") ?? undefined, command: params.get("command") ?? undefined };
     case "commands":
-      return parts[1] ? { name: "command", commandId: parts[1] } : { name: "history", params };
+      return parts[1] ? { name: "command", commandId: parts[1] } : { name: "history" };
     case "history":
-      return { name: "history", params };
+      return { name: "history" };
     case "audit":
       return { name: "audit" };
     default:
@@ -51,7 +56,10 @@ export const hrefs = {
     const s = params?.toString() ?? "";
     return s ? `#/history?${s}` : "#/history";
   },
-  audit: (): string => "#/audit",
+  audit: (params?: URLSearchParams): string => {
+    const s = params?.toString() ?? "";
+    return s ? `#/audit?${s}` : "#/audit";
+  },
 };
 
 /** Goes to a screen (adds a browser history entry). */
@@ -59,13 +67,26 @@ export function navigate(href: string): void {
   window.location.hash = href.replace(/^#/, "");
 }
 
-/** The current route, following hash changes. */
-export function useRoute(): Route {
+/** The location hash, following changes (links, Back and Forward, `navigate`). */
+function useHash(): string {
   const [hash, setHash] = useState(() => window.location.hash);
   useEffect(() => {
     const onChange = (): void => setHash(window.location.hash);
     window.addEventListener("hashchange", onChange);
     return () => window.removeEventListener("hashchange", onChange);
   }, []);
-  return parseRoute(hash);
+  return hash;
+}
+
+/** The current route, following hash changes. */
+export function useRoute(): Route {
+  return parseRoute(useHash());
+}
+
+/**
+ * The query of the current URL (`#/history?status=failed` gives `status=failed`), following
+ * hash changes: for a screen that keeps its state in the URL, so reload and Back restore it.
+ */
+export function useRouteQuery(): URLSearchParams {
+  return splitHash(useHash()).params;
 }

@@ -8,8 +8,14 @@ export function timestampMs(ts: Timestamp): number {
   return Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1_000_000);
 }
 
+/** What a request's Timestamp field takes (`seconds` are a bigint). */
+export interface TimestampInit {
+  readonly seconds: bigint;
+  readonly nanos: number;
+}
+
 /** A Timestamp initializer for a request field, from milliseconds since the epoch. */
-export function timestampInit(ms: number): { seconds: bigint; nanos: number } {
+export function timestampInit(ms: number): TimestampInit {
   const seconds = Math.floor(ms / 1000);
   return { seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
 }

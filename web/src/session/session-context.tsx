@@ -29,7 +29,11 @@ export function useUser(): User {
   return state.user;
 }
 
-/** What a role may do (ARCHITECTURE §9): viewers read, engineers also submit and cancel, admins also read the audit log. */
+/**
+ * What a role may do, so pages offer only what the gateway's role table (docs/architecture.md
+ * §7, Auth) will allow: viewers read, engineers also submit and cancel, admins also read the
+ * audit log.
+ */
 export function permissionsOf(role: Role): { readonly canSubmit: boolean; readonly canReadAudit: boolean } {
   return {
     canSubmit: role === Role.ENGINEER || role === Role.ADMIN,

@@ -31,7 +31,8 @@ export const SessionNotices = {
 const REFRESH_TOKEN_KEY = "sovd.refreshToken";
 
 /**
- * The browser's session with the gateway (ARCHITECTURE §9). The access token lives in
+ * The browser's session with the gateway (the tokens are described in docs/architecture.md
+ * §7, Auth). The access token lives in
  * memory only, so script injected into the page later cannot lift it from storage and it
  * dies with the tab. The refresh token lives in `sessionStorage`: it survives a reload of
  * the tab (no new login after F5), is gone when the tab closes, and is not shared between
