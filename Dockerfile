@@ -17,6 +17,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY proto/package.json proto/
 COPY platform/package.json platform/
+COPY link/package.json link/
 COPY gateway/package.json gateway/
 COPY connector/package.json connector/
 COPY vehicle-sim/package.json vehicle-sim/
@@ -38,13 +39,14 @@ WORKDIR /app
 COPY --from=deps /app/package.json /app/package-lock.json ./
 COPY --from=deps /app/proto/package.json proto/
 COPY --from=deps /app/platform/package.json platform/
+COPY --from=deps /app/link/package.json link/
 COPY --from=deps /app/gateway/package.json gateway/
 COPY --from=deps /app/connector/package.json connector/
 COPY --from=deps /app/vehicle-sim/package.json vehicle-sim/
 COPY --from=deps /app/web/package.json web/
 COPY --from=deps /app/test/package.json test/
 RUN npm ci --omit=dev --no-audit --no-fund \
-      -w proto -w platform -w gateway -w connector -w vehicle-sim \
+      -w proto -w platform -w link -w gateway -w connector -w vehicle-sim \
     && npm cache clean --force
 COPY --from=deps /app/node_modules/tsx node_modules/tsx
 COPY --from=deps /app/node_modules/esbuild node_modules/esbuild
@@ -66,6 +68,8 @@ COPY proto/src proto/src
 COPY platform/package.json platform/
 COPY platform/src platform/src
 COPY platform/migrations platform/migrations
+COPY link/package.json link/
+COPY link/src link/src
 COPY gateway/package.json gateway/
 COPY gateway/src gateway/src
 COPY connector/package.json connector/

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { DEVELOPMENT_VEHICLE_SECRET } from "@sovd/link";
 import {
   ConfigError,
-  DEVELOPMENT_VEHICLE_SECRET,
   envBool,
   envInt,
   envLogLevel,

@@ -13,4 +13,3 @@ export {
 } from "./config.js";
 export { createFaultInjector, corruptPayload, type FaultDecision, type FaultInjector } from "./faults.js";
 export { sweepExpiredCommands, type SweptCommand } from "./commands/sweeper.js";
-export { LinkError, grpcStatusOf, type LinkErrorCode } from "./vehicle-link/link-error.js";

@@ -1,11 +1,11 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
+import { LinkError, startVehicleLinkServer, type LinkErrorCode, type VehicleLink } from "@sovd/link";
 import { ConnectorMessageSchema, type ExecuteSchema, type VehicleMessage } from "@sovd/proto";
-import { vehicleLinkDefinition, type VehicleLinkServerStream } from "@sovd/platform";
 
-/** One vehicle stream as the fake connector saw it. */
+/** One vehicle stream as the fake connector saw it, for the test to drive and inspect. */
 export interface FakeSession {
-  readonly metadata: grpc.Metadata;
+  /** First value of a call metadata key (lower-case), as the vehicle sent it. */
+  metadata(key: string): string | undefined;
   /** Everything the vehicle sent on this stream, in order. */
   readonly received: VehicleMessage[];
   /** True once the stream is over (either side). */
@@ -16,7 +16,7 @@ export interface FakeSession {
   drop(): void;
 }
 
-/** A stand-in for the connector's vehicle link, for the simulator's own tests. */
+/** A stand-in for the connector's vehicle link, so the simulator is tested without a database or bus. */
 export interface FakeConnector {
   readonly port: number;
   /** `127.0.0.1:<port>`, what CONNECTOR_URL would say. */
@@ -26,70 +26,54 @@ export interface FakeConnector {
 }
 
 /**
- * A tiny VehicleLinkService server on loopback (port 0 unless given): answers each Hello with
- * a Welcome, or refuses the stream with `refuse`, or stays mute with `welcome: false`, and
- * records every message and the call metadata. Test support only; the real connector lives
- * in `connector/`.
+ * A tiny VehicleLinkService server on loopback (port 0 unless given), on the same link server
+ * the connector uses: answers each Hello with a Welcome, or refuses the stream with `refuse`,
+ * or stays mute with `welcome: false`, and records every message and the call metadata. Test
+ * support only, kept out of `src/` so it never ships; the real connector lives in
+ * `connector/`.
  */
 export async function startFakeConnector(
-  opts: { port?: number; heartbeatIntervalMs?: number; refuse?: grpc.status; welcome?: boolean } = {},
+  opts: { port?: number; heartbeatIntervalMs?: number; refuse?: LinkErrorCode; welcome?: boolean } = {},
 ): Promise<FakeConnector> {
   const sessions: FakeSession[] = [];
-  const calls = new Set<VehicleLinkServerStream>();
-  const server = new grpc.Server();
-  server.addService(vehicleLinkDefinition, {
-    connect: (call: VehicleLinkServerStream) => {
-      calls.add(call);
-      const received: VehicleMessage[] = [];
-      let ended = false;
-      const finish = (): void => {
-        ended = true;
-        calls.delete(call);
-      };
-      call.on("end", finish);
-      call.on("cancelled", finish);
-      call.on("error", finish);
-      const session: FakeSession = {
-        metadata: call.metadata,
-        received,
-        get ended() {
-          return ended;
-        },
-        execute: (init) => void call.write(create(ConnectorMessageSchema, { kind: { case: "execute", value: init } })),
-        cancel: (commandId) => void call.write(create(ConnectorMessageSchema, { kind: { case: "cancel", value: { commandId } } })),
-        drop: () => {
-          finish();
-          call.end();
-        },
-      };
-      sessions.push(session);
-      call.on("data", (m: VehicleMessage) => {
-        received.push(m);
-        if (received.length !== 1 || m.kind.case !== "hello") return;
-        if (opts.refuse !== undefined) {
-          finish();
-          call.emit("error", { code: opts.refuse, details: "refused by the fake connector" });
-          return;
-        }
-        if (opts.welcome === false) return;
-        call.write(
-          create(ConnectorMessageSchema, {
-            kind: { case: "welcome", value: { sessionId: `session-${sessions.length}`, heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 0 } },
-          }),
-        );
-      });
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const links = new Set<VehicleLink>();
+
+  const serve = async (link: VehicleLink): Promise<void> => {
+    links.add(link);
+    link.signal.addEventListener("abort", () => links.delete(link), { once: true });
+    const received: VehicleMessage[] = [];
+    const session: FakeSession = {
+      metadata: (key) => link.metadata(key),
+      received,
+      get ended() {
+        return link.signal.aborted;
+      },
+      execute: (init) => void link.send(create(ConnectorMessageSchema, { kind: { case: "execute", value: init } })),
+      cancel: (commandId) => void link.send(create(ConnectorMessageSchema, { kind: { case: "cancel", value: { commandId } } })),
+      drop: () => link.close(),
+    };
+    sessions.push(session);
+    for await (const m of link.messages) {
+      received.push(m);
+      if (received.length !== 1 || m.kind.case !== "hello") continue;
+      if (opts.refuse !== undefined) throw new LinkError(opts.refuse, "refused by the fake connector");
+      if (opts.welcome === false) continue;
+      link.send(
+        create(ConnectorMessageSchema, {
+          kind: { case: "welcome", value: { sessionId: `session-${sessions.length}`, heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 0 } },
+        }),
+      );
+    }
+  };
+
+  const server = await startVehicleLinkServer({ host: "127.0.0.1", port: opts.port ?? 0, onLink: serve });
   return {
-    port,
-    target: `127.0.0.1:${port}`,
+    port: server.port,
+    target: `127.0.0.1:${server.port}`,
     sessions,
     close: () => {
-      for (const call of calls) call.end();
-      server.forceShutdown();
+      for (const link of links) link.close();
+      server.forceClose();
       return Promise.resolve();
     },
   };

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { LinkError, type VehicleLink } from "@sovd/link";
 import { BusClosedError, REQUEST_ID_HEADER, type Bus, type BusMessage, type BusSubscription, type Logger, type Pool } from "@sovd/platform";
 import {
   CancelDispatchSchema,
@@ -15,8 +16,6 @@ import {
 import type { CommandEngine } from "../commands/command-engine.js";
 import { ConcurrencyLimit } from "../concurrency-limit.js";
 import type { ConnectorMetrics } from "../metrics.js";
-import { LinkError } from "../vehicle-link/link-error.js";
-import type { VehicleLink } from "../vehicle-link/server.js";
 import { authenticateVehicle } from "./authenticate.js";
 import { validateHello } from "./hello.js";
 import { publishPresence } from "./presence.js";

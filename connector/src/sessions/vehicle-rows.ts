@@ -1,5 +1,5 @@
 import { insertAudit, VEHICLE_COLUMNS, withTransaction, type Pool, type Queryable, type VehicleRow } from "@sovd/platform";
-import { LinkError } from "../vehicle-link/link-error.js";
+import { LinkError } from "@sovd/link";
 import { requireRegistrationFields, type ValidHello } from "./hello.js";
 
 /**
