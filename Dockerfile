@@ -18,6 +18,7 @@ COPY package.json package-lock.json ./
 COPY proto/package.json proto/
 COPY platform/package.json platform/
 COPY domain/package.json domain/
+COPY link/package.json link/
 COPY gateway/package.json gateway/
 COPY connector/package.json connector/
 COPY vehicle-sim/package.json vehicle-sim/
@@ -40,13 +41,14 @@ COPY --from=deps /app/package.json /app/package-lock.json ./
 COPY --from=deps /app/proto/package.json proto/
 COPY --from=deps /app/platform/package.json platform/
 COPY --from=deps /app/domain/package.json domain/
+COPY --from=deps /app/link/package.json link/
 COPY --from=deps /app/gateway/package.json gateway/
 COPY --from=deps /app/connector/package.json connector/
 COPY --from=deps /app/vehicle-sim/package.json vehicle-sim/
 COPY --from=deps /app/web/package.json web/
 COPY --from=deps /app/test/package.json test/
 RUN npm ci --omit=dev --no-audit --no-fund \
-      -w proto -w platform -w domain -w gateway -w connector -w vehicle-sim \
+      -w proto -w platform -w domain -w link -w gateway -w connector -w vehicle-sim \
     && npm cache clean --force
 COPY --from=deps /app/node_modules/tsx node_modules/tsx
 COPY --from=deps /app/node_modules/esbuild node_modules/esbuild
@@ -70,6 +72,8 @@ COPY platform/src platform/src
 COPY platform/migrations platform/migrations
 COPY domain/package.json domain/
 COPY domain/src domain/src
+COPY link/package.json link/
+COPY link/src link/src
 COPY gateway/package.json gateway/
 COPY gateway/src gateway/src
 COPY connector/package.json connector/

@@ -15,6 +15,20 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-console": "off",
+      // gRPC stays behind @sovd/link: the connector, the simulator and the tests talk to the
+      // vehicle link through its AsyncIterable + AbortSignal API, never grpc-js itself.
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "@grpc/grpc-js", message: "Only link/ imports grpc-js; use @sovd/link (raw frames: ConnectorLink.sendFrame)." }],
+          patterns: [{ group: ["@grpc/grpc-js/*"], message: "Only link/ imports grpc-js; use @sovd/link." }],
+        },
+      ],
     },
+  },
+  {
+    // The one workspace that wraps grpc-js.
+    files: ["link/**"],
+    rules: { "no-restricted-imports": "off" },
   },
 );

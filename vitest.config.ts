@@ -16,7 +16,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["proto/src/**/*.test.ts", "platform/src/**/*.test.ts", "domain/src/**/*.test.ts", "vehicle-sim/src/**/*.test.ts", "connector/src/**/*.test.ts", "gateway/src/**/*.test.ts", "scripts/**/*.test.ts"],
+          include: ["proto/src/**/*.test.ts", "platform/src/**/*.test.ts", "domain/src/**/*.test.ts", "link/src/**/*.test.ts", "vehicle-sim/src/**/*.test.ts", "connector/src/**/*.test.ts", "gateway/src/**/*.test.ts", "scripts/**/*.test.ts"],
           environment: "node",
         },
       },

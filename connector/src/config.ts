@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { ConfigError, DEVELOPMENT_VEHICLE_SECRET, envBool, envInt, envLogLevel, envOptional, envRate, envString, envUrl, type Env, type LogLevel } from "@sovd/platform";
 import { loadCommandTimeouts, type CommandTimeouts } from "@sovd/domain";
+import { DEVELOPMENT_VEHICLE_SECRET } from "@sovd/link";
+import { ConfigError, envBool, envInt, envLogLevel, envOptional, envRate, envString, envUrl, type Env, type LogLevel } from "@sovd/platform";
 
 /** Probabilities of the injected faults (ARCHITECTURE §7); all 0 unless set. */
 export interface FaultRates {

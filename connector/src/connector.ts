@@ -1,3 +1,4 @@
+import { startVehicleLinkServer } from "@sovd/link";
 import { createMetricsRegistry, startOpsServer, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
 import { createCommandEngine } from "./commands/command-engine.js";
 import { startSweeper } from "./commands/sweeper.js";
@@ -5,7 +6,6 @@ import type { ConnectorConfig } from "./config.js";
 import { createFaultInjector } from "./faults.js";
 import { createConnectorMetrics } from "./metrics.js";
 import { createSessionManager } from "./sessions/session-manager.js";
-import { startVehicleLinkServer } from "./vehicle-link/server.js";
 
 /** What startConnector needs from outside; main.ts, `npm start` and tests pass it in. */
 export interface ConnectorDeps {

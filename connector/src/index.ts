@@ -12,4 +12,3 @@ export {
   type FaultRates,
 } from "./config.js";
 export { createFaultInjector, corruptPayload, type FaultDecision, type FaultInjector } from "./faults.js";
-export { LinkError, grpcStatusOf, type LinkErrorCode } from "./vehicle-link/link-error.js";

@@ -1,20 +1,23 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import * as grpc from "@grpc/grpc-js";
-import { signVehicleToken, VehicleLinkClient, type VehicleIdentity, type VehicleLinkClientStream } from "@sovd/platform";
+import { connectVehicleLink, LinkError, signVehicleToken, type LinkErrorCode } from "@sovd/link";
+import type { VehicleIdentity } from "@sovd/platform";
 import { VehicleMessageSchema, type ConnectorMessage, type Execute, type Welcome } from "@sovd/proto";
 
-/** How a raw vehicle's stream ended: the gRPC status the connector sent (or the client saw). */
+/**
+ * How a raw vehicle's stream ended: `ok`, or the LinkError code of the status the connector
+ * sent (or the client saw), with its details.
+ */
 export interface LinkStatus {
-  readonly code: grpc.status;
+  readonly code: "ok" | LinkErrorCode;
   readonly details: string;
 }
 
 /**
- * A vehicle that speaks VehicleLinkService directly with grpc-js and does only what the test
- * says: no automatic hello, heartbeats or answers. So a test can send exactly the bad inputs
- * (no hello, hello twice, wrong token, chunks out of sequence or unparsable) and read exactly
- * what the connector sent back.
+ * A vehicle that speaks VehicleLinkService directly through the link client and does only
+ * what the test says: no automatic hello, heartbeats or answers. So a test can send exactly
+ * the bad inputs (no hello, hello twice, wrong token, chunks out of sequence or unparsable,
+ * frames that are no message at all) and read exactly what the connector sent back.
  */
 export interface RawVehicle extends AsyncDisposable {
   readonly identity: VehicleIdentity;
@@ -23,6 +26,8 @@ export interface RawVehicle extends AsyncDisposable {
   /** Settles when the stream is over, with its status. */
   readonly status: Promise<LinkStatus>;
   send(message: MessageInitShape<typeof VehicleMessageSchema>): void;
+  /** Bytes sent as one frame without encoding, so the frame itself can be garbage. */
+  sendFrame(bytes: Uint8Array): void;
   hello(overrides?: Partial<{ vehicleId: string; vin: string; make: string; model: string; year: number }>): void;
   /** A chunk; an object payload is sent as JSON, a string or bytes as they are. */
   chunk(commandId: string, sequenceNumber: number, isFinal: boolean, payload: object | string | Uint8Array): void;
@@ -38,6 +43,7 @@ export interface RawVehicle extends AsyncDisposable {
   drop(): void;
 }
 
+/** Which connector a raw vehicle dials and what it says about itself. */
 export interface RawVehicleOptions {
   port: number;
   identity: VehicleIdentity;
@@ -49,30 +55,34 @@ export interface RawVehicleOptions {
 
 /** Opens the stream (no message sent yet); dispose it to close the client. */
 export async function connectRawVehicle(opts: RawVehicleOptions): Promise<RawVehicle> {
-  const client = new VehicleLinkClient(`127.0.0.1:${opts.port}`, grpc.credentials.createInsecure());
-  const metadata = new grpc.Metadata();
   const token = opts.token === undefined ? await signVehicleToken(opts.identity.vehicleId, opts.secret) : opts.token;
-  if (token !== null) metadata.set("authorization", `Bearer ${token}`);
-  const call: VehicleLinkClientStream = client.connect(metadata);
+  const link = connectVehicleLink({ address: `127.0.0.1:${opts.port}`, token: token ?? undefined });
   const received: ConnectorMessage[] = [];
   const consumed = new Set<ConnectorMessage>();
   const listeners = new Set<() => void>();
-  let ended: LinkStatus | undefined;
-  const status = new Promise<LinkStatus>((resolve) => {
-    call.on("status", (s: grpc.StatusObject) => {
-      ended = { code: s.code, details: s.details };
-      resolve(ended);
-      for (const l of [...listeners]) l();
-    });
-  });
-  call.on("error", () => undefined);
-  call.on("data", (m: ConnectorMessage) => {
-    received.push(m);
+  const notify = (): void => {
     for (const l of [...listeners]) l();
+  };
+  let ended: LinkStatus | undefined;
+  const read = async (): Promise<LinkStatus> => {
+    try {
+      for await (const m of link.messages) {
+        received.push(m);
+        notify();
+      }
+      return { code: "ok", details: "" };
+    } catch (err) {
+      return err instanceof LinkError ? { code: err.code, details: err.message } : { code: "unknown", details: String(err) };
+    }
+  };
+  const status = read().then((s) => {
+    ended = s;
+    notify();
+    return s;
   });
 
   const send = (message: MessageInitShape<typeof VehicleMessageSchema>): void => {
-    if (!call.writableEnded) call.write(create(VehicleMessageSchema, message));
+    link.send(create(VehicleMessageSchema, message));
   };
 
   const next = <T>(pick: (m: ConnectorMessage) => T | undefined, timeoutMs = 5000): Promise<T> =>
@@ -90,7 +100,7 @@ export async function connectRawVehicle(opts: RawVehicleOptions): Promise<RawVeh
         }
         if (ended) {
           finish();
-          reject(new Error(`stream ended (${grpc.status[ended.code]}: ${ended.details}) before the expected message`));
+          reject(new Error(`stream ended (${ended.code}: ${ended.details}) before the expected message`));
           return true;
         }
         return false;
@@ -109,9 +119,8 @@ export async function connectRawVehicle(opts: RawVehicleOptions): Promise<RawVeh
     });
 
   const close = async (): Promise<void> => {
-    if (!ended) call.cancel();
+    if (!ended) link.close();
     await Promise.race([status, new Promise((r) => setTimeout(r, 1000))]);
-    client.close();
   };
 
   return {
@@ -119,6 +128,9 @@ export async function connectRawVehicle(opts: RawVehicleOptions): Promise<RawVeh
     received,
     status,
     send,
+    sendFrame(bytes) {
+      link.sendFrame(bytes);
+    },
     hello(o = {}) {
       const id = opts.identity;
       send({
@@ -153,10 +165,10 @@ export async function connectRawVehicle(opts: RawVehicleOptions): Promise<RawVeh
     execute: (commandId, timeoutMs) =>
       next((m) => (m.kind.case === "execute" && (!commandId || m.kind.value.commandId === commandId) ? m.kind.value : undefined), timeoutMs),
     end() {
-      if (!call.writableEnded) call.end();
+      link.end();
     },
     drop() {
-      call.cancel();
+      link.close();
     },
     [Symbol.asyncDispose]: close,
   };

@@ -1,4 +1,5 @@
-import { ConfigError, DEVELOPMENT_VEHICLE_SECRET } from "@sovd/platform";
+import { DEVELOPMENT_VEHICLE_SECRET } from "@sovd/link";
+import { ConfigError } from "@sovd/platform";
 import { describe, expect, it } from "vitest";
 import { loadFleetConfig, parseDelayRange } from "./config.js";
 

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
+import { DEVELOPMENT_VEHICLE_SECRET } from "@sovd/link";
 import {
   ConfigError,
-  DEVELOPMENT_VEHICLE_SECRET,
   envBool,
   envHostPort,
   envInt,

@@ -1,5 +1,5 @@
-import * as grpc from "@grpc/grpc-js";
-import { VehicleLinkClient, type Logger } from "@sovd/platform";
+import { createVehicleLinkChannel } from "@sovd/link";
+import type { Logger } from "@sovd/platform";
 import type { FleetConfig } from "./config.js";
 import { createHeartbeatScheduler } from "./heartbeat-scheduler.js";
 import { createSimulatedVehicle, type SimulatedVehicle } from "./simulated-vehicle.js";
@@ -22,7 +22,7 @@ export interface Fleet {
   readonly online: number;
   /** Resolves once every vehicle has received its Welcome; FleetNotOnlineError after timeoutMs. */
   waitUntilOnline(timeoutMs: number): Promise<void>;
-  /** Stops every vehicle and closes the gRPC channels. */
+  /** Stops every vehicle and closes the channels to the connector. */
   close(): Promise<void>;
 }
 
@@ -33,7 +33,7 @@ export interface FleetDeps {
 
 /**
  * Starts N simulated vehicles dialling the connector. Built to carry thousands on a small
- * machine (issue 2): vehicles share gRPC channels (`vehiclesPerChannel` streams on one
+ * machine: vehicles share channels (`vehiclesPerChannel` streams on one
  * HTTP/2 connection), one fleet-wide timer sends all heartbeats, and the first connects are
  * staggered `connectStaggerMs` apart instead of dialling all at once.
  */
@@ -41,18 +41,12 @@ export function startFleet(config: FleetConfig, deps: FleetDeps): Promise<Fleet>
   const logger = deps.logger;
   const heartbeats = createHeartbeatScheduler();
   const channelCount = Math.max(1, Math.ceil(config.vehicles / config.vehiclesPerChannel));
-  const clients = Array.from(
-    { length: channelCount },
-    () =>
-      new VehicleLinkClient(config.connectorUrl, grpc.credentials.createInsecure(), {
-        // Each channel gets its own connection instead of grpc-js's process-wide subchannel pool.
-        "grpc.use_local_subchannel_pool": 1,
-        // The channel's own redial follows the fleet's backoff, so a restarted connector is found again in time.
-        "grpc.initial_reconnect_backoff_ms": config.reconnect.initialMs,
-        "grpc.max_reconnect_backoff_ms": config.reconnect.maxMs,
-        "grpc.keepalive_time_ms": 30_000,
-        "grpc.keepalive_timeout_ms": 10_000,
-      }),
+  const channels = Array.from({ length: channelCount }, () =>
+    createVehicleLinkChannel({
+      address: config.connectorUrl,
+      // The channel's own redial follows the fleet's backoff, so a restarted connector is found again in time.
+      reconnect: { initialMs: config.reconnect.initialMs, maxMs: config.reconnect.maxMs },
+    }),
   );
   const vehicles = Array.from({ length: config.vehicles }, (_, i) =>
     createSimulatedVehicle(
@@ -65,7 +59,7 @@ export function startFleet(config: FleetConfig, deps: FleetDeps): Promise<Fleet>
         helloTimeoutMs: config.helloTimeoutMs,
         softwareVersion: config.softwareVersion,
       },
-      { client: clients[Math.floor(i / config.vehiclesPerChannel)]!, logger, heartbeats },
+      { channel: channels[Math.floor(i / config.vehiclesPerChannel)]!, logger, heartbeats },
     ),
   );
 
@@ -146,7 +140,7 @@ export function startFleet(config: FleetConfig, deps: FleetDeps): Promise<Fleet>
       await Promise.all(vehicles.map((v) => v.close()));
       for (const off of unsubscribes) off();
       heartbeats.close();
-      for (const client of clients) client.close();
+      for (const channel of channels) channel.close();
       logger.info({ vehicles: vehicles.length }, "fleet stopped");
     },
   };

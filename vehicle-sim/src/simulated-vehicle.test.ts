@@ -1,10 +1,10 @@
-import * as grpc from "@grpc/grpc-js";
+import { verifyVehicleToken } from "@sovd/link";
 import { parseChunkPayload, type VehicleMessage } from "@sovd/proto";
-import { createLogger, fleetIdentity, verifyVehicleToken, type Logger } from "@sovd/platform";
+import { createLogger, fleetIdentity, type Logger } from "@sovd/platform";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadFleetConfig, type FleetConfig } from "./config.js";
-import { startFakeConnector, type FakeConnector, type FakeSession } from "./fake-connector.js";
+import { startFakeConnector, type FakeConnector, type FakeSession } from "../test/fake-connector.js";
 import { FleetNotOnlineError, startFleet, type Fleet } from "./fleet.js";
 
 const SECRET = "test-fleet-key";
@@ -80,7 +80,7 @@ describe("simulated vehicle on the link", () => {
     const hello = session.received[0]!;
     expect(hello.kind.case).toBe("hello");
     expect(hello.kind.value).toMatchObject({ ...fleetIdentity(BASE), softwareVersion: "sovd-sim/0.1.0" });
-    const [auth] = session.metadata.get("authorization");
+    const auth = session.metadata("authorization");
     expect(String(auth)).toMatch(/^Bearer /);
     expect(await verifyVehicleToken(String(auth).slice("Bearer ".length), SECRET)).toBe(v.identity.vehicleId);
 
@@ -153,7 +153,7 @@ describe("simulated vehicle on the link", () => {
   });
 
   it("backs off to the maximum and logs an error when the connector refuses it, instead of a hot loop", async () => {
-    const c = await connector({ refuse: grpc.status.UNAUTHENTICATED });
+    const c = await connector({ refuse: "unauthenticated" });
     const { logger, lines } = captureLogs();
     await fleet(c.target, { logger, reconnect: { initialMs: 5, maxMs: 300 } });
     await until("the first refusal", () => lines.some((l) => l.msg === "connector refused the vehicle"));

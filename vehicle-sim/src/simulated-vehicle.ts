@@ -1,16 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import * as grpc from "@grpc/grpc-js";
-import { VehicleMessageSchema, type ConnectorMessage, type VehicleMessage } from "@sovd/proto";
 import {
-  fleetIdentity,
+  grpcStatusName,
+  LinkError,
   signVehicleToken,
-  VEHICLE_AUTH_METADATA,
-  type Logger,
-  type VehicleIdentity,
-  type VehicleLinkClient,
-  type VehicleLinkClientStream,
-} from "@sovd/platform";
+  type ConnectorLink,
+  type LinkErrorCode,
+  type VehicleLinkChannel,
+} from "@sovd/link";
+import { fleetIdentity, type Logger, type VehicleIdentity } from "@sovd/platform";
+import { VehicleMessageSchema, type ConnectorMessage, type VehicleMessage } from "@sovd/proto";
 import { backoffDelay, type BackoffPolicy } from "./backoff.js";
 import { CommandRunner, type DelayRange } from "./command-runner.js";
 import type { HeartbeatScheduler } from "./heartbeat-scheduler.js";
@@ -45,9 +44,9 @@ export interface SimulatedVehicleOptions {
   readonly random?: Random;
 }
 
-/** What a vehicle is given: the gRPC client it dials with (shared), a logger and the fleet's heartbeat timer. */
+/** What a vehicle is given: the channel it dials on (shared), a logger and the fleet's heartbeat timer. */
 export interface SimulatedVehicleDeps {
-  readonly client: VehicleLinkClient;
+  readonly channel: VehicleLinkChannel;
   readonly logger: Logger;
   readonly heartbeats: HeartbeatScheduler;
 }
@@ -82,8 +81,8 @@ export interface SimulatedVehicle {
   close(): Promise<void>;
 }
 
-/** Status codes that mean "you may not connect like this": retrying fast will not help. */
-const REFUSED = new Set<number>([grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED]);
+/** How a link ends when the connector means "you may not connect like this": retrying fast will not help. */
+const REFUSED = new Set<LinkErrorCode>(["unauthenticated", "permission_denied"]);
 
 /** Creates one vehicle; it does nothing until `start()`. */
 export function createSimulatedVehicle(options: SimulatedVehicleOptions, deps: SimulatedVehicleDeps): SimulatedVehicle {
@@ -101,7 +100,7 @@ class Vehicle implements SimulatedVehicle {
   private readonly log: Logger;
   private readonly runner: CommandRunner;
   private readonly listeners = new Set<(state: LinkState) => void>();
-  private call: VehicleLinkClientStream | undefined;
+  private link: ConnectorLink | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private stopHeartbeat: (() => void) | undefined;
@@ -144,7 +143,7 @@ class Vehicle implements SimulatedVehicle {
   disconnect(): void {
     if (this.linkState === "closed") return;
     clearTimeout(this.reconnectTimer);
-    this.detach()?.cancel();
+    this.detach()?.close();
     this.setState("offline");
     this.log.info("taken offline");
   }
@@ -152,7 +151,7 @@ class Vehicle implements SimulatedVehicle {
   reconnect(): void {
     if (this.linkState === "closed") return;
     clearTimeout(this.reconnectTimer);
-    this.detach()?.cancel();
+    this.detach()?.close();
     this.attempt = 0;
     void this.dial();
   }
@@ -182,7 +181,7 @@ class Vehicle implements SimulatedVehicle {
   close(): Promise<void> {
     if (this.linkState === "closed") return Promise.resolve();
     clearTimeout(this.reconnectTimer);
-    this.detach()?.cancel();
+    this.detach()?.close();
     this.setState("closed");
     this.listeners.clear();
     return Promise.resolve();
@@ -209,31 +208,38 @@ class Vehicle implements SimulatedVehicle {
     // disconnect(), reconnect() or close() ran while the token was being signed.
     if (dial !== this.dialNumber || this.linkState !== "connecting") return;
 
-    const metadata = new grpc.Metadata();
-    metadata.set(VEHICLE_AUTH_METADATA, `Bearer ${token}`);
-    const call = this.deps.client.connect(metadata);
-    this.call = call;
-    call.on("data", (message: ConnectorMessage) => this.onMessage(call, message));
-    // Every end of the call is handled once, from its status; errors carry the same status.
-    call.on("error", () => undefined);
-    call.on("status", (status: grpc.StatusObject) => this.onLinkEnd(call, status));
+    const link = this.deps.channel.connect({ token });
+    this.link = link;
     this.helloTimer = setTimeout(() => {
-      if (call !== this.call) return;
+      if (link !== this.link) return;
       this.log.warn({ helloTimeoutMs: this.opts.helloTimeoutMs }, "no Welcome from the connector; dialling again");
-      this.detach()?.cancel();
+      this.detach()?.close();
       this.scheduleReconnect(this.nextBackoff());
     }, this.opts.helloTimeoutMs);
 
     const { vehicleId, vin, make, model, year } = this.identity;
-    call.write(
+    link.send(
       create(VehicleMessageSchema, {
         kind: { case: "hello", value: { vehicleId, vin, make, model, year, softwareVersion: this.opts.softwareVersion } },
       }),
     );
+    void this.read(link);
   }
 
-  private onMessage(call: VehicleLinkClientStream, message: ConnectorMessage): void {
-    if (call !== this.call) return;
+  /** Reads the link until it is over; every end is handled once, from how the stream ended. */
+  private async read(link: ConnectorLink): Promise<void> {
+    try {
+      for await (const message of link.messages) this.onMessage(link, message);
+    } catch (err) {
+      if (!(err instanceof LinkError)) throw err;
+      this.onLinkEnd(link, err);
+      return;
+    }
+    this.onLinkEnd(link, undefined);
+  }
+
+  private onMessage(link: ConnectorLink, message: ConnectorMessage): void {
+    if (link !== this.link) return;
     switch (message.kind.case) {
       case "welcome": {
         if (this.linkState !== "connecting") {
@@ -267,14 +273,18 @@ class Vehicle implements SimulatedVehicle {
     }
   }
 
-  private onLinkEnd(call: VehicleLinkClientStream, status: grpc.StatusObject): void {
+  /** `error` undefined: the connector ended the stream with OK. */
+  private onLinkEnd(link: ConnectorLink, error: LinkError | undefined): void {
     // A link this vehicle already let go of (dropped, replaced, closed) ends quietly.
-    if (call !== this.call) return;
+    if (link !== this.link) return;
     const wasOnline = this.linkState === "online";
     this.detach();
-    const details = { code: grpc.status[status.code], details: status.details };
-    this.lastError = `${details.code}: ${status.details}`;
-    if (REFUSED.has(status.code)) {
+    // gRPC status names in the logs, as operators know them from gRPC tooling.
+    const details = error
+      ? { code: grpcStatusName(error.code), details: error.message }
+      : { code: "OK", details: "the connector ended the stream" };
+    this.lastError = `${details.code}: ${details.details}`;
+    if (error && REFUSED.has(error.code)) {
       // A bad token or a hello the connector will not take: retrying fast cannot help.
       this.log.error({ ...details, retryInMs: this.opts.reconnect.maxMs }, "connector refused the vehicle");
       this.attempt = Math.max(this.attempt, 31);
@@ -290,10 +300,10 @@ class Vehicle implements SimulatedVehicle {
 
   /** "drop-link": the vehicle lets the stream go, as a car driving into a tunnel would. */
   private dropLink(reason: string): void {
-    const call = this.detach();
-    if (!call) return;
+    const link = this.detach();
+    if (!link) return;
     this.log.warn({ reason }, "dropping the link");
-    call.cancel();
+    link.close();
     this.scheduleReconnect(this.nextBackoff());
   }
 
@@ -309,20 +319,18 @@ class Vehicle implements SimulatedVehicle {
   }
 
   /** Lets go of the current link: no more writes, heartbeats or chunks on it. */
-  private detach(): VehicleLinkClientStream | undefined {
-    const call = this.call;
-    this.call = undefined;
+  private detach(): ConnectorLink | undefined {
+    const link = this.link;
+    this.link = undefined;
     this.dialNumber += 1;
     clearTimeout(this.helloTimer);
     this.stopHeartbeat?.();
     this.stopHeartbeat = undefined;
     this.runner.stopAll();
-    return call;
+    return link;
   }
 
   private send(message: VehicleMessage): void {
-    const call = this.call;
-    if (!call) return;
-    call.write(message);
+    this.link?.send(message);
   }
 }

@@ -1,5 +1,4 @@
-import { VEHICLE_AUTH_METADATA, verifyVehicleToken } from "@sovd/platform";
-import { LinkError } from "../vehicle-link/link-error.js";
+import { LinkError, VEHICLE_AUTH_METADATA, verifyVehicleToken } from "@sovd/link";
 
 /**
  * The vehicle_id a stream is allowed to speak for, from `authorization: Bearer <jwt>`

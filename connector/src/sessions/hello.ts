@@ -1,5 +1,5 @@
 import type { Hello } from "@sovd/proto";
-import { LinkError } from "../vehicle-link/link-error.js";
+import { LinkError } from "@sovd/link";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** ISO 3779: 17 characters, no I, O or Q (the `vehicles.vin` CHECK). */

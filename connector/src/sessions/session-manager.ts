@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { LinkError, type VehicleLink } from "@sovd/link";
 import {
   currentSessionId,
   markOffline,
@@ -16,8 +17,6 @@ import { ConnectorMessageSchema, SessionClaimSchema, cancelSubject, executeSubje
 import type { CommandEngine } from "../commands/command-engine.js";
 import { ConcurrencyLimit } from "../concurrency-limit.js";
 import type { ConnectorMetrics } from "../metrics.js";
-import { LinkError } from "../vehicle-link/link-error.js";
-import type { VehicleLink } from "../vehicle-link/server.js";
 import { authenticateVehicle } from "./authenticate.js";
 import { requireRegistrationFields, validateHello, type ValidHello } from "./hello.js";
 import { publishPresence } from "./presence.js";

@@ -1,11 +1,15 @@
 import { jwtVerify, SignJWT } from "jose";
 
-/**
- * Vehicle identity (ARCHITECTURE §4, §9): a vehicle presents a JWT whose subject is its
- * vehicle_id, signed with the fleet key (HS256, `VEHICLE_TOKEN_SECRET`). The connector
- * verifies it before any subscription is made; the simulator mints tokens for its fleet.
+/*
+ * Vehicle identity on the link: a vehicle presents a JWT whose subject is its vehicle_id,
+ * signed with the fleet key (HS256, `VEHICLE_TOKEN_SECRET`). The connector verifies it before
+ * any subscription is made; the simulator mints tokens for its fleet. Both ends live here so
+ * the claims they agree on are written once.
  */
+
+/** The `aud` claim: a vehicle token is good for the vehicle link and nothing else. */
 export const VEHICLE_TOKEN_AUDIENCE = "sovd-vehicle-link";
+/** The `iss` claim: tokens signed with the fleet key. */
 export const VEHICLE_TOKEN_ISSUER = "sovd-fleet";
 
 /** The development fleet key; only used when NODE_ENV=development and no key is set. */
@@ -13,6 +17,7 @@ export const DEVELOPMENT_VEHICLE_SECRET = "development-vehicle-key-do-not-use-in
 
 const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 
+/** A token for `vehicleId`, valid `ttlSeconds` (a day by default); what a vehicle sends when it dials. */
 export async function signVehicleToken(vehicleId: string, secret: string, ttlSeconds = 24 * 3600): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })

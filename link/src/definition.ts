@@ -1,5 +1,5 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import {
   ConnectorMessageSchema,
   VehicleLinkService,
@@ -11,7 +11,8 @@ import {
 /**
  * The grpc-js service definition of `sovd.v1.VehicleLinkService`, built from the
  * protobuf-es schema (toBinary/fromBinary), so the connector (server) and the vehicles
- * (clients) use the same generated types as everything else. The only grpc-js glue.
+ * (clients) use the same generated types as everything else. Internal to this workspace:
+ * the server and the client wrap it, nothing outside sees a grpc-js type.
  */
 export const vehicleLinkDefinition = {
   connect: {
@@ -26,20 +27,11 @@ export const vehicleLinkDefinition = {
   },
 } satisfies grpc.ServiceDefinition;
 
-/** A bidi stream as the connector sees it. */
+/** A bidi stream as the connector sees it (grpc-js); server.ts turns it into a VehicleLink. */
 export type VehicleLinkServerStream = grpc.ServerDuplexStream<VehicleMessage, ConnectorMessage>;
-/** A bidi stream as a vehicle sees it. */
-export type VehicleLinkClientStream = grpc.ClientDuplexStream<VehicleMessage, ConnectorMessage>;
 
-/** Client class for vehicles: `new VehicleLinkClient(target, credentials).connect(metadata)`. */
-export interface VehicleLinkClient extends grpc.Client {
-  connect(metadata?: grpc.Metadata, options?: grpc.CallOptions): VehicleLinkClientStream;
-}
-
-export const VehicleLinkClient = grpc.makeGenericClientConstructor(
-  vehicleLinkDefinition,
-  "VehicleLinkService",
-) as unknown as new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => VehicleLinkClient;
-
-/** Metadata key carrying the vehicle's token: `authorization: Bearer <jwt>`. */
+/**
+ * Metadata key carrying the vehicle's token: `authorization: Bearer <jwt>`. Exported so the
+ * connector can name it in the error a vehicle without a token reads.
+ */
 export const VEHICLE_AUTH_METADATA = "authorization";

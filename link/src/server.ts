@@ -1,12 +1,14 @@
 import * as grpc from "@grpc/grpc-js";
-import { AsyncQueue, vehicleLinkDefinition, type VehicleLinkServerStream } from "@sovd/platform";
+import { AsyncQueue } from "@sovd/platform";
 import type { ConnectorMessage, VehicleMessage } from "@sovd/proto";
+import { vehicleLinkDefinition, type VehicleLinkServerStream } from "./definition.js";
 import { LinkError, statusOfError } from "./link-error.js";
 
 /**
- * One vehicle's bidi stream, as the rest of the connector sees it: messages as an async
- * iterable, an AbortSignal that fires when the vehicle goes away, and send / close. No
- * grpc-js type leaks past this folder.
+ * One vehicle's bidi stream, as the connector sees it: messages as an async iterable, an
+ * AbortSignal that fires when the vehicle goes away, and send / close. The vehicle's side of
+ * the same stream is a ConnectorLink (client.ts) of the same shape. No grpc-js type leaks
+ * past this workspace.
  */
 export interface VehicleLink {
   /** The peer address, for logs. */
@@ -23,7 +25,7 @@ export interface VehicleLink {
   close(error?: unknown): void;
 }
 
-/** The gRPC server vehicles dial. */
+/** The gRPC server vehicles dial; the connector's handle to start, drain and stop it. */
 export interface VehicleLinkServer {
   readonly port: number;
   /** Stops taking new streams; open streams go on until they end. */
