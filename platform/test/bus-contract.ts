@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
-import { NoRespondersError, BusTimeoutError, type Bus } from "./bus.js";
+import { NoRespondersError, BusTimeoutError, type Bus } from "../src/bus/bus.js";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
