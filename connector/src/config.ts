@@ -15,7 +15,7 @@ import {
   type LogLevel,
 } from "@sovd/platform";
 
-/** Probabilities of the injected faults (ARCHITECTURE §7); all 0 unless set. */
+/** Probabilities of the injected faults (architecture §3 "Execute"); all 0 unless set. */
 export interface FaultRates {
   readonly timeout: number;
   readonly unreachable: number;
@@ -66,8 +66,9 @@ export function seedFromText(text: string): number {
 }
 
 /**
- * Reads the connector's variables (ARCHITECTURE §11). VEHICLE_TOKEN_SECRET is required
- * unless NODE_ENV=development, which falls back to the development fleet key.
+ * Reads the connector's variables (architecture §4 "Environment variables").
+ * VEHICLE_TOKEN_SECRET is required unless NODE_ENV=development, which falls back to the
+ * development fleet key.
  */
 export function loadConnectorConfig(env: Env): ConnectorConfig {
   const development = env.NODE_ENV === "development";

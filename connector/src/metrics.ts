@@ -10,8 +10,8 @@ export type DropReason =
   | "before_hello";
 
 /**
- * The connector's metrics (ARCHITECTURE §12). Labels are small closed sets (command name,
- * status, reason, fault): never a vehicle or command id.
+ * The connector's metrics (architecture §8 "Observability"). Labels are small closed sets
+ * (command name, status, reason, fault): never a vehicle or command id.
  */
 export interface ConnectorMetrics {
   readonly connectionsActive: Gauge;

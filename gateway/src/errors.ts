@@ -3,12 +3,16 @@ import { BusClosedError, type Logger } from "@sovd/platform";
 import { CatalogValidationError } from "@sovd/proto";
 
 /**
- * Domain failures of the gateway and the one place they become Connect codes (ARCHITECTURE
- * §4). Handlers throw these; `toConnectError` maps them at the RPC edge; anything else is
- * logged with the request id and answered as `internal` with a generic message.
+ * Domain failures of the gateway and the one place they become Connect codes
+ * (architecture §4 "RPC errors"). Handlers throw these; `toConnectError` maps them at the
+ * RPC edge; anything else is logged with the request id and answered as `internal` with a
+ * generic message.
  */
 
-/** Something the caller may not see or that does not exist; ids reveal nothing (§9). */
+/**
+ * Something the caller may not see or that does not exist; ids reveal nothing
+ * (architecture §4 "Roles and visibility").
+ */
 export class NotFoundError extends Error {
   override readonly name = "NotFoundError";
   constructor(readonly what: string) {

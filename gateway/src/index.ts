@@ -1,7 +1,8 @@
 /**
- * The gateway (ARCHITECTURE §2): Connect/gRPC API, WebSocket bridge, web app, ops endpoints.
- * `startGateway(loadGatewayConfig(env), { pool, bus, logger })` is the one way to run it,
- * from `main.ts`, the all-in-one `npm start` and the tests alike.
+ * The gateway (architecture §1 "Workspaces and dependencies"): Connect/gRPC API, WebSocket
+ * bridge, web app, ops endpoints.
+ * `startGateway(loadGatewayConfig(env), { pool, bus, logger })` is the one way to run it, from
+ * `main.ts`, the all-in-one `npm start` and the tests alike.
  */
 export { startGateway, type Gateway, type GatewayDeps } from "./gateway.js";
 export { loadGatewayConfig, DEFAULT_WEB_DIST_DIR, VITE_DEV_ORIGIN, type GatewayConfig } from "./config.js";

@@ -3,8 +3,9 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { COMMAND_DURATION_BUCKETS, Counter, Gauge, Histogram, type Registry } from "@sovd/platform";
 
 /**
- * The gateway's Prometheus metrics (ARCHITECTURE §12, issue 7). Labels stay bounded: command
- * names, statuses, RPC names and codes, stream kinds; never a vehicle, user or command id.
+ * The gateway's Prometheus metrics (architecture §8 "Observability"). Labels stay bounded:
+ * command names, statuses, RPC names and codes, stream kinds; never a vehicle, user or command
+ * id.
  */
 export interface GatewayMetrics {
   readonly commandsSubmitted: Counter<"command">;

@@ -20,5 +20,5 @@ export function streamOriginFrom(host: string | undefined, secure: boolean): str
   return `${secure ? "wss" : "ws"}://${safeHost(host)}`;
 }
 
-/** `stream_url` of a command: the WebSocket bridge address (ARCHITECTURE §10). */
+/** `stream_url` of a command: the WebSocket bridge address (architecture §4 "WebSocket messages"). */
 export const streamUrl = (origin: string, commandId: string): string => `${origin}/ws/responses/${commandId}`;

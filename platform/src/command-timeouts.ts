@@ -5,9 +5,10 @@ import { envInt, type Env } from "./config.js";
 export type CommandTimeouts = Readonly<Record<string, number>>;
 
 /**
- * `COMMAND_TIMEOUT_<NAME>_MS` for every catalog command (name upper-cased, ARCHITECTURE §11),
- * defaulting to the catalog's timeout. The gateway sets `deadline_at` from it and the
- * connector arms its timer from `deadline_at`, so both read the same variables.
+ * `COMMAND_TIMEOUT_<NAME>_MS` for every catalog command, name upper-cased
+ * (architecture §4 "Environment variables"), defaulting to the catalog's timeout. The
+ * gateway sets `deadline_at` from it and the connector arms its timer from `deadline_at`, so
+ * both read the same variables.
  */
 export function loadCommandTimeouts(env: Env): CommandTimeouts {
   const out: Record<string, number> = {};

@@ -1,6 +1,7 @@
 /**
- * Environment parsing shared by every service (ARCHITECTURE §11). Each reader fails at start
- * with a ConfigError naming the variable and what was wrong with it, never later.
+ * Environment parsing shared by every service (architecture §4 "Environment variables"). Each
+ * reader fails at start with a ConfigError naming the variable and what was wrong with it,
+ * never later.
  */
 
 /** A bad or missing environment variable. The message names it. */

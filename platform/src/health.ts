@@ -11,8 +11,9 @@ export interface ReadinessReport {
 }
 
 /**
- * Readiness (ARCHITECTURE §12): every named check must pass within `timeoutMs`. The report
- * names the failing dependency so `curl /health/ready` tells an operator what is down.
+ * Readiness (architecture §7 "Gateway HTTP"): every named check must pass within `timeoutMs`.
+ * The report names the failing dependency so `curl /health/ready` tells an operator what is
+ * down.
  */
 export async function checkReadiness(checks: Record<string, HealthCheck>, timeoutMs = 2000): Promise<ReadinessReport> {
   const entries = await Promise.all(

@@ -1,7 +1,7 @@
 import { jwtVerify, SignJWT } from "jose";
 
 /**
- * Vehicle identity (ARCHITECTURE §4, §9): a vehicle presents a JWT whose subject is its
+ * Vehicle identity (architecture §4 "Services"): a vehicle presents a JWT whose subject is its
  * vehicle_id, signed with the fleet key (HS256, `VEHICLE_TOKEN_SECRET`). The connector
  * verifies it before any subscription is made; the simulator mints tokens for its fleet.
  */

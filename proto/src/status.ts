@@ -1,9 +1,9 @@
 import { CommandStatus, FailurePhase } from "./gen/sovd/v1/command_pb.js";
 
-/** Command status as stored in `commands.status` (ARCHITECTURE §8). */
+/** Command status as stored in `commands.status` (architecture §4 "Statuses and error strings"). */
 export type StoredStatus = "pending" | "queued" | "in_progress" | "completed" | "failed" | "cancelled";
 
-/** Statuses a command never leaves (ARCHITECTURE §7, "terminal is terminal"). */
+/** Statuses a command never leaves (architecture §4 "Statuses and error strings"). */
 export const TERMINAL_STATUSES: readonly StoredStatus[] = ["completed", "failed", "cancelled"];
 
 /** Statuses from which a command may still end; a sweep fails them after `deadline_at`. */
@@ -49,7 +49,7 @@ export const failurePhaseToProto = (phase: StoredFailurePhase | null | undefined
 
 /**
  * The error messages a failed command carries. Exact strings: clients and acceptance checks
- * match on them (ARCHITECTURE §3, §7).
+ * match on them (architecture §4 "Statuses and error strings").
  */
 export const ErrorMessages = {
   unreachable: "Vehicle unreachable",

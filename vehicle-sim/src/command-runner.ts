@@ -15,7 +15,7 @@ export interface DelayRange {
 /** What a CommandRunner needs: the vehicle's state, its timing and a way to send. */
 export interface CommandRunnerOptions {
   readonly state: VehicleState;
-  /** Spacing between two chunks of one answer (ARCHITECTURE §6: ~0.5 s). */
+  /** Spacing between two chunks of one answer, about 0.5 s (architecture §4 "Command catalog"). */
   readonly chunkIntervalMs: number;
   /** Drawn once per command, waited before its first chunk. */
   readonly networkDelayMs: DelayRange;
@@ -42,8 +42,8 @@ interface Running {
 /**
  * Runs the commands one vehicle receives: many at once, each with its own sequence, a
  * network delay before the first chunk and `chunkIntervalMs` between chunks. A repeated
- * Execute for a command id it already ran or is running is ignored (ARCHITECTURE §4: the
- * system never sends a vehicle-changing command twice, and the vehicle guards anyway).
+ * Execute for a command id it already ran or is running is ignored: the system never sends a
+ * vehicle-changing command twice (architecture §3 "Dispatch"), and the vehicle guards anyway.
  * Knows nothing about gRPC; the vehicle hands it Execute/Cancel and a `send` function.
  */
 export class CommandRunner {

@@ -1,6 +1,7 @@
 /**
- * The fleet simulator (ARCHITECTURE §2): simulated vehicles with their own DTC and data
- * state that dial the connector, answer commands as §6 says and misbehave on request (§7).
+ * The fleet simulator: simulated vehicles with their own DTC and data state that dial the
+ * connector, answer commands as the catalog says (architecture §4 "Command catalog") and
+ * misbehave on request.
  * Imported by the all-in-one start and by integration tests; `main.ts` is the CLI.
  */
 export { loadFleetConfig, parseDelayRange, type FleetConfig } from "./config.js";

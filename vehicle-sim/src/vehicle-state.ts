@@ -9,7 +9,7 @@ export interface StoredDtc {
   readonly description: string;
 }
 
-/** The codes every new simulated vehicle starts with (ARCHITECTURE §6). */
+/** The codes every new simulated vehicle starts with (architecture §4 "Command catalog"). */
 export const INITIAL_DTCS: readonly StoredDtc[] = Object.freeze([
   { code: "P0420", description: "Catalyst System Efficiency Below Threshold" },
   { code: "P0171", description: "System Too Lean (Bank 1)" },
@@ -54,8 +54,9 @@ const round = (v: number, digits: number): number => Number(v.toFixed(digits));
 
 /**
  * One simulated vehicle's own diagnostic state: its stored trouble codes and its live data.
- * Pure apart from the random source it is given; knows nothing about links or timers.
- * Answers follow ARCHITECTURE §6 exactly, so `parseChunkPayload` accepts every chunk.
+ * Pure apart from the random source it is given; knows nothing about links or timers. Answers
+ * follow the catalog exactly (architecture §4 "Command catalog"), so `parseChunkPayload`
+ * accepts every chunk.
  */
 export class VehicleState {
   private dtcList: StoredDtc[] = INITIAL_DTCS.map((d) => ({ ...d }));

@@ -45,8 +45,8 @@ function auditLogFromRow(row: AuditRow): AuditLog {
 }
 
 /**
- * AuditService.ListAuditLogs (ARCHITECTURE §4, §9): the audit trail for admins (the
- * interceptor's rule table enforces the role), filtered, newest first, keyset-paged so a
+ * AuditService.ListAuditLogs (architecture §4 "Audit actions"): the audit trail for admins
+ * (the interceptor's rule table enforces the role), filtered, newest first, keyset-paged so a
  * page is as cheap at row 1,000,000 as at row 1 and rows written meanwhile shift nothing.
  */
 export function createAuditService(deps: { pool: Pool; logger: Logger }): ServiceImpl<typeof AuditService> {

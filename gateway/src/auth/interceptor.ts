@@ -32,11 +32,11 @@ function publicKey(scope: string, message: unknown, client: ClientInfo): string 
 }
 
 /**
- * The auth interceptor (ARCHITECTURE §9, issue 4): every RPC passes here before its handler.
- * Looks the method up in METHOD_RULES, authenticates the Bearer token (not for public
+ * The auth interceptor (architecture §7 "Gateway HTTP"): every RPC passes here before its
+ * handler. Looks the method up in METHOD_RULES, authenticates the Bearer token (not for public
  * methods), checks the role, applies the rate limit of the method's scope (admins exempt;
- * public methods always limited), and leaves the caller under `principalKey`.
- * Refusals: `unauthenticated`, `permission_denied`, `resource_exhausted` + `retry-after`.
+ * public methods always limited), and leaves the caller under `principalKey`. Refusals:
+ * `unauthenticated`, `permission_denied`, `resource_exhausted` + `retry-after`.
  */
 export function createAuthInterceptor(deps: {
   authenticator: Authenticator;

@@ -5,7 +5,7 @@ export interface Queryable {
   query<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
-/** Audit actions written by the services (ARCHITECTURE §3, §9). */
+/** Audit actions written by the services (architecture §4 "Audit actions"). */
 export type AuditAction =
   | "user_login"
   | "user_login_failed"

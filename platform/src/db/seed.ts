@@ -3,7 +3,7 @@ import { fleetIdentity } from "../fleet-identity.js";
 import { hashPassword } from "../passwords.js";
 import type { Pool } from "./database.js";
 
-/** Development users (ARCHITECTURE §8). Only ever seeded with NODE_ENV=development. */
+/** Development users (architecture §5 "Data"). Only ever seeded with NODE_ENV=development. */
 export const DEVELOPMENT_USERS = [
   { username: "admin", password: "admin123", role: "admin" },
   { username: "engineer", password: "engineer123", role: "engineer" },
