@@ -2,7 +2,7 @@ import { createContextKey } from "@connectrpc/connect";
 
 /**
  * The public origin of this gateway as the caller reached it (`ws://host:port`, or `wss://`
- * behind TLS / `x-forwarded-proto: https`). SubmitCommand builds `stream_url` from it, so an
+ * over TLS or, with TRUST_PROXY, behind a proxy that sends `x-forwarded-proto: https`). SubmitCommand builds `stream_url` from it, so an
  * existing WebSocket client connects back to the address it already used.
  */
 export const streamOriginKey = createContextKey<string>("ws://localhost", { description: "WebSocket origin of this gateway" });

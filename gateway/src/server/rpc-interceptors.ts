@@ -53,8 +53,8 @@ export function createMetricsInterceptor(metrics: GatewayMetrics): Interceptor {
 }
 
 /**
- * The RPC edge of STYLE "Errors": domain errors become their Connect codes, anything
- * unexpected is logged with the request id and answered as a generic `internal` (or
+ * The RPC edge (architecture §4 "RPC errors"): domain errors become their Connect codes,
+ * anything unexpected is logged with the request id and answered as a generic `internal` (or
  * `unavailable` when the database or bus failed). Covers unary answers and streams.
  */
 export function createErrorInterceptor(deps: { logger: Logger; metrics: GatewayMetrics }): Interceptor {
