@@ -9,8 +9,6 @@ import {
   envRate,
   envString,
   envUrl,
-  loadCommandTimeouts,
-  type CommandTimeouts,
   type Env,
   type LogLevel,
 } from "@sovd/platform";
@@ -34,8 +32,6 @@ export interface ConnectorConfig {
   readonly faultRates: FaultRates;
   /** Seed of the fault RNG; the same seed gives the same draws. */
   readonly faultSeed: number;
-  /** Per command type timeouts (ms), used when a queued command is finally delivered. */
-  readonly commandTimeouts: CommandTimeouts;
   readonly sweepIntervalMs: number;
   /** Heartbeat interval told to vehicles; 3 intervals without a message close the session. */
   readonly heartbeatIntervalMs: number;
@@ -87,7 +83,6 @@ export function loadConnectorConfig(env: Env): ConnectorConfig {
       malformed: envRate(env, "FAULT_MALFORMED_RATE", 0),
     }),
     faultSeed: seedText === undefined ? Math.floor(Math.random() * 0xffffffff) : seedFromText(seedText),
-    commandTimeouts: loadCommandTimeouts(env),
     sweepIntervalMs: envInt(env, "SWEEP_INTERVAL_MS", 1000, { min: 1, max: 3_600_000 }),
     heartbeatIntervalMs: envInt(env, "HEARTBEAT_INTERVAL_MS", 10_000, { min: 1, max: 3_600_000 }),
     drainTimeoutMs: envInt(env, "DRAIN_TIMEOUT_MS", 10_000, { min: 0, max: 3_600_000 }),

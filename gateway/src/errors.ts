@@ -52,9 +52,6 @@ export function isDatabaseError(err: unknown): boolean {
   return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect/i.test(err.message);
 }
 
-/** Whether an error is a failure of the bus itself (not "no responders" or a timeout, which are domain outcomes). */
-export const isBusError = (err: unknown): boolean => err instanceof BusClosedError;
-
 /**
  * The Connect error a client sees for `err`. Unexpected errors are logged (with the request
  * id carried by `logger`) and reduced to a generic `internal`: never a stack trace or a
@@ -73,7 +70,8 @@ export function toConnectError(err: unknown, logger: Logger): ConnectError {
     logger.warn({ err }, "request value refused by the database");
     return new ConnectError("a request value is not acceptable", Code.InvalidArgument);
   }
-  if (isDatabaseError(err) || isBusError(err)) {
+  // BusClosedError is the bus itself failing; "no responders" and timeouts are domain outcomes.
+  if (isDatabaseError(err) || err instanceof BusClosedError) {
     logger.error({ err }, "dependency failure");
     return new ConnectError("service temporarily unavailable", Code.Unavailable);
   }

@@ -1,9 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { findCommand, VehicleMessageSchema, type Execute, type VehicleMessage } from "@sovd/proto";
-import type { Logger } from "@sovd/platform";
+import type { Logger, Random } from "@sovd/platform";
 import type { Misbehaviour } from "./misbehaviour.js";
-import { between, type Random } from "./random.js";
 import { CommandRejectedError, type AnswerPlan, type PlannedChunk, type VehicleState } from "./vehicle-state.js";
 
 /** A delay range in milliseconds, drawn uniformly. */
@@ -93,7 +92,8 @@ export class CommandRunner {
 
     const entry: Running = { timer: undefined, requestId };
     this.running.set(commandId, entry);
-    const delay = mode === "late" ? this.lateDelay(execute) : between(this.opts.random, this.opts.networkDelayMs.min, this.opts.networkDelayMs.max);
+    const { min, max } = this.opts.networkDelayMs;
+    const delay = mode === "late" ? this.lateDelay(execute) : min + (max - min) * this.opts.random();
     entry.timer = setTimeout(() => {
       if (plan) this.sendNext(commandId, plan, mode, 1);
       else this.fail(commandId, rejection ?? "Command rejected");

@@ -19,4 +19,3 @@ export { VehicleState, INITIAL_DTCS, CommandRejectedError, type StoredDtc, type 
 export { CommandRunner, GARBAGE_PAYLOAD, type CommandRunnerOptions, type DelayRange } from "./command-runner.js";
 export { createHeartbeatScheduler, type HeartbeatScheduler } from "./heartbeat-scheduler.js";
 export { backoffDelay, type BackoffPolicy } from "./backoff.js";
-export { seededRandom, type Random } from "./random.js";

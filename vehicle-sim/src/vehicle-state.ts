@@ -1,7 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { CatalogValidationError, DATA_IDENTIFIERS, findCommand, normalizeParams, type CommandName } from "@sovd/proto";
-import type { VehicleIdentity } from "@sovd/platform";
-import { between, type Random } from "./random.js";
+import type { Random, VehicleIdentity } from "@sovd/platform";
 
 /** A diagnostic trouble code as the vehicle stores it. */
 export interface StoredDtc {
@@ -49,6 +48,8 @@ function chunk(sequenceNumber: number, isFinal: boolean, json: JsonObject): Plan
   return { sequenceNumber, isFinal, json, payload: encoder.encode(JSON.stringify(json)) };
 }
 
+/** A draw from [min, max] (inclusive of both ends up to rounding). */
+const between = (random: Random, min: number, max: number): number => min + (max - min) * random();
 const clamp = (v: number, min: number, max: number): number => Math.min(max, Math.max(min, v));
 const round = (v: number, digits: number): number => Number(v.toFixed(digits));
 
