@@ -76,7 +76,7 @@ export function envHostPort(env: Env, name: string, fallback: string): string {
   return v;
 }
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function envLogLevel(env: Env, name = "LOG_LEVEL", fallback: LogLevel = "info"): LogLevel {

@@ -8,7 +8,7 @@ export type { Logger } from "pino";
  * Paths pino blanks out in every log line: passwords and tokens never reach a log
  * (architecture §8 "Observability").
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   "password",
   "*.password",
   "token",

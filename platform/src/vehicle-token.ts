@@ -5,8 +5,8 @@ import { jwtVerify, SignJWT } from "jose";
  * vehicle_id, signed with the fleet key (HS256, `VEHICLE_TOKEN_SECRET`). The connector
  * verifies it before any subscription is made; the simulator mints tokens for its fleet.
  */
-export const VEHICLE_TOKEN_AUDIENCE = "sovd-vehicle-link";
-export const VEHICLE_TOKEN_ISSUER = "sovd-fleet";
+const VEHICLE_TOKEN_AUDIENCE = "sovd-vehicle-link";
+const VEHICLE_TOKEN_ISSUER = "sovd-fleet";
 
 /** The development fleet key; only used when NODE_ENV=development and no key is set. */
 export const DEVELOPMENT_VEHICLE_SECRET = "development-vehicle-key-do-not-use-in-production";

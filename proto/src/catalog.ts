@@ -161,7 +161,7 @@ export function normalizeParams(def: CommandDef, params: JsonObject | undefined)
 }
 
 /** Largest chunk payload the connector accepts from a vehicle. */
-export const MAX_CHUNK_BYTES = 64 * 1024;
+const MAX_CHUNK_BYTES = 64 * 1024;
 
 const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 const isCount = (v: JsonValue | undefined): boolean => typeof v === "number" && Number.isInteger(v) && v >= 0;

@@ -4,10 +4,7 @@ import { CommandStatus, FailurePhase } from "./gen/sovd/v1/command_pb.js";
 export type StoredStatus = "pending" | "queued" | "in_progress" | "completed" | "failed" | "cancelled";
 
 /** Statuses a command never leaves (architecture §4 "Statuses and error strings"). */
-export const TERMINAL_STATUSES: readonly StoredStatus[] = ["completed", "failed", "cancelled"];
-
-/** Statuses from which a command may still end; a sweep fails them after `deadline_at`. */
-export const OPEN_STATUSES: readonly StoredStatus[] = ["pending", "queued", "in_progress"];
+const TERMINAL_STATUSES: readonly StoredStatus[] = ["completed", "failed", "cancelled"];
 
 export const isTerminal = (status: StoredStatus): boolean => TERMINAL_STATUSES.includes(status);
 

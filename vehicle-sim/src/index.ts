@@ -14,8 +14,8 @@ export {
   type SimulatedVehicleDeps,
   type SimulatedVehicleOptions,
 } from "./simulated-vehicle.js";
-export { MISBEHAVIOURS, isMisbehaviour, type Misbehaviour } from "./misbehaviour.js";
-export { VehicleState, INITIAL_DTCS, CommandRejectedError, type StoredDtc, type AnswerPlan, type PlannedChunk } from "./vehicle-state.js";
+export { type Misbehaviour } from "./misbehaviour.js";
+export { VehicleState, CommandRejectedError, type StoredDtc, type AnswerPlan, type PlannedChunk } from "./vehicle-state.js";
 export { CommandRunner, GARBAGE_PAYLOAD, type CommandRunnerOptions, type DelayRange } from "./command-runner.js";
 export { createHeartbeatScheduler, type HeartbeatScheduler } from "./heartbeat-scheduler.js";
 export { backoffDelay, type BackoffPolicy } from "./backoff.js";

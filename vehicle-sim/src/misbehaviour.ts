@@ -21,8 +21,3 @@ export const MISBEHAVIOURS = [
 
 /** One of MISBEHAVIOURS. */
 export type Misbehaviour = (typeof MISBEHAVIOURS)[number];
-
-/** Narrows a string (CLI flag, test parameter) to a Misbehaviour. */
-export function isMisbehaviour(value: string): value is Misbehaviour {
-  return (MISBEHAVIOURS as readonly string[]).includes(value);
-}

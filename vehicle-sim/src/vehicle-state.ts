@@ -9,7 +9,7 @@ export interface StoredDtc {
 }
 
 /** The codes every new simulated vehicle starts with (architecture §4 "Command catalog"). */
-export const INITIAL_DTCS: readonly StoredDtc[] = Object.freeze([
+const INITIAL_DTCS: readonly StoredDtc[] = Object.freeze([
   { code: "P0420", description: "Catalyst System Efficiency Below Threshold" },
   { code: "P0171", description: "System Too Lean (Bank 1)" },
 ]);

@@ -9,7 +9,7 @@ import { invalidArgument, isUuid, optionalUuid } from "../auth/validate.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 
 /** Page size of ListAuditLogs when the request says 0, and the most it returns (audit.proto). */
-export const AUDIT_PAGE_SIZE = { default: 50, max: 200 } as const;
+const AUDIT_PAGE_SIZE = { default: 50, max: 200 } as const;
 
 const PAGE_KIND = "audit";
 

@@ -31,9 +31,9 @@ import type { StreamTickets } from "./stream-tickets.js";
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, optionalUuid, requireOpaqueToken, requireString, requireText } from "./validate.js";
 
 /** The one answer to a failed login, whatever failed (unknown user, wrong password, inactive): nothing to enumerate. */
-export const LOGIN_FAILED_MESSAGE = "invalid username or password";
+const LOGIN_FAILED_MESSAGE = "invalid username or password";
 /** The one answer to a refused refresh token (unknown, expired, revoked, reused). */
-export const REFRESH_FAILED_MESSAGE = "invalid or expired refresh token";
+const REFRESH_FAILED_MESSAGE = "invalid or expired refresh token";
 
 interface LoginRow {
   user_id: string;

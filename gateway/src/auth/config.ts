@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ConfigError, envInt, envOptional, type Env } from "@sovd/platform";
 
 /** Shortest JWT_SECRET accepted: HS256 wants at least 256 bits of key. */
-export const MIN_JWT_SECRET_LENGTH = 32;
+const MIN_JWT_SECRET_LENGTH = 32;
 
 /** Auth settings of one gateway (architecture §4 "Environment variables"), read once at start. */
 export interface AuthConfig {

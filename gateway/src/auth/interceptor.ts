@@ -12,12 +12,12 @@ import { hasRole } from "./roles.js";
 import { MAX_USERNAME_LENGTH } from "./validate.js";
 
 /** Response header of a rate-limited call: whole seconds until a retry can succeed (RFC 9110). */
-export const RETRY_AFTER_HEADER = "retry-after";
+const RETRY_AFTER_HEADER = "retry-after";
 
 const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
 
 /** The token of an `authorization: Bearer …` header; undefined when there is no header. */
-export function bearerToken(header: string | null): string | undefined {
+function bearerToken(header: string | null): string | undefined {
   if (!header) return undefined;
   // Another scheme or a malformed header is not "missing": it fails verification as invalid.
   return BEARER.exec(header)?.[1] ?? header;

@@ -10,7 +10,7 @@ import type { GatewayMetrics } from "../metrics.js";
 import { parseClientAction, toWsEvent, WsProtocolError, type WsServerEvent } from "./ws-messages.js";
 
 /** Close codes of the bridge (RFC 6455 §7.4). */
-export const WsCloseCode = {
+const WsCloseCode = {
   goingAway: 1001,
   policyViolation: 1008,
   internalError: 1011,
