@@ -14,7 +14,6 @@ describe("connector config", () => {
       faultRates: { timeout: 0, unreachable: 0, malformed: 0 },
       sweepIntervalMs: 1000,
       heartbeatIntervalMs: 10_000,
-      commandTimeouts: { ReadDTC: 30_000, ClearDTC: 30_000, ReadDataByID: 30_000 },
     });
     expect(c.connectorId).toMatch(/^connector-/);
     expect(Object.isFrozen(c)).toBe(true);
@@ -25,14 +24,13 @@ describe("connector config", () => {
     expect(loadConnectorConfig({ NODE_ENV: "development" }).vehicleTokenSecret).toBe(DEVELOPMENT_VEHICLE_SECRET);
   });
 
-  it("reads rates, seed, per-command timeouts and intervals", () => {
+  it("reads rates, seed and intervals", () => {
     const c = loadConnectorConfig({
       ...SECRET,
       FAULT_TIMEOUT_RATE: "0.1",
       FAULT_UNREACHABLE_RATE: "0.05",
       FAULT_MALFORMED_RATE: "0.03",
       FAULT_SEED: "42",
-      COMMAND_TIMEOUT_READDTC_MS: "1500",
       SWEEP_INTERVAL_MS: "250",
       HEARTBEAT_INTERVAL_MS: "2000",
       DRAIN_TIMEOUT_MS: "0",
@@ -41,7 +39,6 @@ describe("connector config", () => {
     expect(c).toMatchObject({
       faultRates: { timeout: 0.1, unreachable: 0.05, malformed: 0.03 },
       faultSeed: 42,
-      commandTimeouts: { ReadDTC: 1500, ClearDTC: 30_000 },
       sweepIntervalMs: 250,
       heartbeatIntervalMs: 2000,
       drainTimeoutMs: 0,
@@ -53,7 +50,6 @@ describe("connector config", () => {
     ["FAULT_MALFORMED_RATE", "1.5"],
     ["CONNECTOR_GRPC_PORT", "70000"],
     ["SWEEP_INTERVAL_MS", "0"],
-    ["COMMAND_TIMEOUT_CLEARDTC_MS", "soon"],
   ])("names %s when its value %s is bad", (name, value) => {
     expect(() => loadConnectorConfig({ ...SECRET, [name]: value })).toThrow(new RegExp(`^${name} `));
   });

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { loadCommandTimeouts, type CommandTimeouts } from "@sovd/domain";
 import { DEVELOPMENT_VEHICLE_SECRET } from "@sovd/link";
 import { ConfigError, envBool, envInt, envLogLevel, envOptional, envRate, envString, envUrl, type Env, type LogLevel } from "@sovd/platform";
 
-/** Probabilities of the injected faults (ARCHITECTURE §7); all 0 unless set. */
+/** Probabilities of the injected faults (architecture §3 "Execute"); all 0 unless set. */
 export interface FaultRates {
   readonly timeout: number;
   readonly unreachable: number;
@@ -22,8 +21,6 @@ export interface ConnectorConfig {
   readonly faultRates: FaultRates;
   /** Seed of the fault RNG; the same seed gives the same draws. */
   readonly faultSeed: number;
-  /** Per command type timeouts (ms), used when a queued command is finally delivered. */
-  readonly commandTimeouts: CommandTimeouts;
   readonly sweepIntervalMs: number;
   /** Heartbeat interval told to vehicles; 3 intervals without a message close the session. */
   readonly heartbeatIntervalMs: number;
@@ -54,8 +51,9 @@ export function seedFromText(text: string): number {
 }
 
 /**
- * Reads the connector's variables (ARCHITECTURE §11). VEHICLE_TOKEN_SECRET is required
- * unless NODE_ENV=development, which falls back to the development fleet key.
+ * Reads the connector's variables (architecture §4 "Environment variables").
+ * VEHICLE_TOKEN_SECRET is required unless NODE_ENV=development, which falls back to the
+ * development fleet key.
  */
 export function loadConnectorConfig(env: Env): ConnectorConfig {
   const development = env.NODE_ENV === "development";
@@ -74,7 +72,6 @@ export function loadConnectorConfig(env: Env): ConnectorConfig {
       malformed: envRate(env, "FAULT_MALFORMED_RATE", 0),
     }),
     faultSeed: seedText === undefined ? Math.floor(Math.random() * 0xffffffff) : seedFromText(seedText),
-    commandTimeouts: loadCommandTimeouts(env),
     sweepIntervalMs: envInt(env, "SWEEP_INTERVAL_MS", 1000, { min: 1, max: 3_600_000 }),
     heartbeatIntervalMs: envInt(env, "HEARTBEAT_INTERVAL_MS", 10_000, { min: 1, max: 3_600_000 }),
     drainTimeoutMs: envInt(env, "DRAIN_TIMEOUT_MS", 10_000, { min: 0, max: 3_600_000 }),

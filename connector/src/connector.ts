@@ -40,9 +40,9 @@ export interface Connector {
 }
 
 /**
- * Starts the connector (docs/architecture.md §1): the gRPC server vehicles dial, the session and
- * command lifecycle, the deadline sweep and the ops HTTP server. Importing this module
- * starts nothing.
+ * Starts the connector (architecture §1 "Workspaces and dependencies"): the gRPC server
+ * vehicles dial, the session and command lifecycle, the deadline sweep and the ops HTTP
+ * server. Importing this module starts nothing.
  */
 export async function startConnector(config: ConnectorConfig, deps: ConnectorDeps): Promise<Connector> {
   const logger = deps.logger.child({ connectorId: config.connectorId });

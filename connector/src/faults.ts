@@ -1,7 +1,10 @@
 import { seededRandom } from "@sovd/platform";
 import type { FaultRates } from "./config.js";
 
-/** The faults injected into one command, decided once when it is dispatched (ARCHITECTURE §7). */
+/**
+ * The faults injected into one command, decided once when it is dispatched
+ * (architecture §3 "Execute").
+ */
 export interface FaultDecision {
   /** Swallow the vehicle's answer, so the real deadline fires. */
   readonly timeout: boolean;

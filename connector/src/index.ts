@@ -1,6 +1,7 @@
 /**
- * The connector (docs/architecture.md §1): holds vehicle sessions over gRPC and runs the command
- * lifecycle. `startConnector` is the one door main.ts, `npm start` and tests use.
+ * The connector (architecture §1 "Workspaces and dependencies"): holds vehicle sessions over
+ * gRPC and runs the command lifecycle. `startConnector` is the one door main.ts, `npm start`
+ * and tests use.
  */
 export { startConnector, type Connector, type ConnectorDeps } from "./connector.js";
 export {

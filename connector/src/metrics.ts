@@ -11,8 +11,8 @@ export type DropReason =
   | "before_hello";
 
 /**
- * The connector's metrics (docs/architecture.md §8). Labels are small closed sets (command name,
- * status, reason, fault): never a vehicle or command id.
+ * The connector's metrics (architecture §8 "Observability"). Labels are small closed sets
+ * (command name, status, reason, fault): never a vehicle or command id.
  */
 export interface ConnectorMetrics {
   readonly connectionsActive: Gauge;

@@ -1,7 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Queryable } from "@sovd/platform";
 
-/** Audit actions written by the services (docs/architecture.md §5 "Data"). */
+/** Audit actions written by the services (architecture §4 "Audit actions"). */
 export type AuditAction =
   | "user_login"
   | "user_login_failed"

@@ -10,9 +10,12 @@ import type { WsBridgeConfig } from "./ws/ws-bridge.js";
 export const VITE_DEV_ORIGIN = "http://localhost:5173";
 
 /** The built web app of this repository (web/dist). */
-export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
+const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
-/** Everything the gateway reads from the environment, validated once at start (ARCHITECTURE §11). */
+/**
+ * Everything the gateway reads from the environment, validated once at start
+ * (architecture §4 "Environment variables").
+ */
 export interface GatewayConfig {
   readonly port: number;
   readonly host: string;

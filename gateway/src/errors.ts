@@ -3,12 +3,16 @@ import { BusClosedError, type Logger } from "@sovd/platform";
 import { CatalogValidationError } from "@sovd/proto";
 
 /**
- * Domain failures of the gateway and the one place they become Connect codes (ARCHITECTURE
- * §4). Handlers throw these; `toConnectError` maps them at the RPC edge; anything else is
- * logged with the request id and answered as `internal` with a generic message.
+ * Domain failures of the gateway and the one place they become Connect codes
+ * (architecture §4 "RPC errors"). Handlers throw these; `toConnectError` maps them at the
+ * RPC edge; anything else is logged with the request id and answered as `internal` with a
+ * generic message.
  */
 
-/** Something the caller may not see or that does not exist; ids reveal nothing (§9). */
+/**
+ * Something the caller may not see or that does not exist; ids reveal nothing
+ * (architecture §4 "Roles and visibility").
+ */
 export class NotFoundError extends Error {
   override readonly name = "NotFoundError";
   constructor(readonly what: string) {
@@ -48,9 +52,6 @@ export function isDatabaseError(err: unknown): boolean {
   return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect/i.test(err.message);
 }
 
-/** Whether an error is a failure of the bus itself (not "no responders" or a timeout, which are domain outcomes). */
-export const isBusError = (err: unknown): boolean => err instanceof BusClosedError;
-
 /**
  * The Connect error a client sees for `err`. Unexpected errors are logged (with the request
  * id carried by `logger`) and reduced to a generic `internal`: never a stack trace or a
@@ -69,7 +70,8 @@ export function toConnectError(err: unknown, logger: Logger): ConnectError {
     logger.warn({ err }, "request value refused by the database");
     return new ConnectError("a request value is not acceptable", Code.InvalidArgument);
   }
-  if (isDatabaseError(err) || isBusError(err)) {
+  // BusClosedError is the bus itself failing; "no responders" and timeouts are domain outcomes.
+  if (isDatabaseError(err) || err instanceof BusClosedError) {
     logger.error({ err }, "dependency failure");
     return new ConnectError("service temporarily unavailable", Code.Unavailable);
   }

@@ -56,9 +56,9 @@ async function currentSchema(pool: Pool): Promise<string> {
 }
 
 /**
- * Starts the gateway (ARCHITECTURE §2): migrations and seed data, then ONE port serving
- * Connect, gRPC and gRPC-Web (HTTP/1.1 and cleartext HTTP/2), the WebSocket bridge, the web
- * app, `/health/*` and `/metrics`. Importing this module starts nothing.
+ * Starts the gateway (architecture §7 "Gateway HTTP"): migrations and seed data, then ONE port
+ * serving Connect, gRPC and gRPC-Web (HTTP/1.1 and cleartext HTTP/2), the WebSocket bridge,
+ * the web app, `/health/*` and `/metrics`. Importing this module starts nothing.
  */
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const { pool, bus } = deps;

@@ -1,14 +1,14 @@
 /**
- * The gateway (ARCHITECTURE §2): Connect/gRPC API, WebSocket bridge, web app, ops endpoints.
- * `startGateway(loadGatewayConfig(env), { pool, bus, logger })` is the one way to run it,
- * from `main.ts`, the all-in-one `npm start` and the tests alike.
+ * The gateway (architecture §1 "Workspaces and dependencies"): Connect/gRPC API, WebSocket
+ * bridge, web app, ops endpoints.
+ * `startGateway(loadGatewayConfig(env), { pool, bus, logger })` is the one way to run it, from
+ * `main.ts`, the all-in-one `npm start` and the tests alike.
  */
 export { startGateway, type Gateway, type GatewayDeps } from "./gateway.js";
-export { loadGatewayConfig, DEFAULT_WEB_DIST_DIR, VITE_DEV_ORIGIN, type GatewayConfig } from "./config.js";
+export { loadGatewayConfig, VITE_DEV_ORIGIN, type GatewayConfig } from "./config.js";
 export { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 export { watchCommandEvents, type WatchDeps, type WatchOptions } from "./commands/watch.js";
 export { createCircuitBreakers, type CircuitBreakers, type BreakerPermit } from "./commands/circuit-breaker.js";
-export { WsCloseCode } from "./ws/ws-bridge.js";
 export { toWsEvent, type WsServerEvent, type WsClientAction } from "./ws/ws-messages.js";
 export { clientInfoKey, type ClientInfo } from "./request-context.js";
 export { streamOriginKey } from "./stream-origin.js";

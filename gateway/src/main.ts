@@ -1,7 +1,8 @@
 /**
- * `npm run gateway`: the gateway alone, against the PostgreSQL and NATS named by
- * DATABASE_URL and NATS_URL (ARCHITECTURE §11). The composition root: reads the environment,
- * opens the infrastructure, starts the gateway, and shuts it down gracefully on SIGINT/SIGTERM.
+ * `npm run gateway`: the gateway alone, against the PostgreSQL and NATS named by DATABASE_URL
+ * and NATS_URL (architecture §4 "Environment variables"). The composition root: reads the
+ * environment, opens the infrastructure, starts the gateway, and shuts it down gracefully on
+ * SIGINT/SIGTERM.
  */
 import { ConfigError, createLogger, createMetricsRegistry, envString, envUrl, exitOnSignals, openInfrastructure } from "@sovd/platform";
 import { loadGatewayConfig } from "./config.js";

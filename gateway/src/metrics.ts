@@ -4,8 +4,9 @@ import { createCommandMetrics, type CommandMetrics } from "@sovd/domain";
 import { Counter, Gauge, Histogram, type Registry } from "@sovd/platform";
 
 /**
- * The gateway's Prometheus metrics (docs/architecture.md §8). Labels stay bounded: command
- * names, statuses, RPC names and codes, stream kinds; never a vehicle, user or command id.
+ * The gateway's Prometheus metrics (architecture §8 "Observability"). Labels stay bounded:
+ * command names, statuses, RPC names and codes, stream kinds; never a vehicle, user or command
+ * id.
  */
 export interface GatewayMetrics {
   readonly commandsSubmitted: Counter<"command">;

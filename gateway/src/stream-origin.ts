@@ -2,7 +2,7 @@ import { createContextKey } from "@connectrpc/connect";
 
 /**
  * The public origin of this gateway as the caller reached it (`ws://host:port`, or `wss://`
- * behind TLS / `x-forwarded-proto: https`). SubmitCommand builds `stream_url` from it, so an
+ * over TLS or, with TRUST_PROXY, behind a proxy that sends `x-forwarded-proto: https`). SubmitCommand builds `stream_url` from it, so an
  * existing WebSocket client connects back to the address it already used.
  */
 export const streamOriginKey = createContextKey<string>("ws://localhost", { description: "WebSocket origin of this gateway" });
@@ -20,5 +20,5 @@ export function streamOriginFrom(host: string | undefined, secure: boolean): str
   return `${secure ? "wss" : "ws"}://${safeHost(host)}`;
 }
 
-/** `stream_url` of a command: the WebSocket bridge address (ARCHITECTURE §10). */
+/** `stream_url` of a command: the WebSocket bridge address (architecture §4 "WebSocket messages"). */
 export const streamUrl = (origin: string, commandId: string): string => `${origin}/ws/responses/${commandId}`;

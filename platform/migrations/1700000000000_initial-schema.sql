@@ -1,5 +1,5 @@
 -- Up Migration
--- The tables of ARCHITECTURE §8, plus what auth needs (refresh tokens, stream tickets).
+-- The tables (architecture §5 "Data"), including what auth needs (refresh tokens, stream tickets).
 -- Status and role columns are text with CHECK constraints: readable in psql, cheap to extend.
 
 CREATE TABLE users (

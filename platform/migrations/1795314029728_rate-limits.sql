@@ -1,8 +1,8 @@
 -- Up Migration
--- Rate limit counters of the gateway (ARCHITECTURE §9), shared by every gateway instance so
--- "5 logins per minute" holds behind a load balancer. Layout of rate-limiter-flexible's
--- RateLimiterPostgres: `expire` is epoch milliseconds; rows past it are reset on next use
--- and deleted by the gateway's housekeeping.
+-- Rate limit counters of the gateway (architecture §7 "Gateway HTTP"), shared by every
+-- gateway instance so "5 logins per minute" holds behind a load balancer. Layout of
+-- rate-limiter-flexible's RateLimiterPostgres: `expire` is epoch milliseconds; rows past it
+-- are reset on next use and deleted by the gateway's housekeeping.
 CREATE TABLE rate_limits (
   key    varchar(255) PRIMARY KEY,
   points integer NOT NULL DEFAULT 0,

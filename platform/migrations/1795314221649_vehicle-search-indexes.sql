@@ -1,5 +1,5 @@
 -- Up Migration
--- ListVehicles `query` is a case-insensitive prefix of VIN, make or model (ARCHITECTURE §4).
+-- ListVehicles `query` is a case-insensitive prefix of VIN, make or model (architecture §5 "Data").
 -- text_pattern_ops lets `LIKE 'prefix%'` use a btree whatever the database collation is,
 -- so a fleet search never scans the whole table. VINs are stored upper-case (CHECK).
 CREATE INDEX vehicles_vin_prefix_idx ON vehicles (vin text_pattern_ops);

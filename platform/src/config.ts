@@ -1,6 +1,7 @@
 /**
- * Environment parsing shared by every service (ARCHITECTURE §11). Each reader fails at start
- * with a ConfigError naming the variable and what was wrong with it, never later.
+ * Environment parsing shared by every service (architecture §4 "Environment variables"). Each
+ * reader fails at start with a ConfigError naming the variable and what was wrong with it,
+ * never later.
  */
 
 /** A bad or missing environment variable. The message names it. */
@@ -75,7 +76,7 @@ export function envHostPort(env: Env, name: string, fallback: string): string {
   return v;
 }
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function envLogLevel(env: Env, name = "LOG_LEVEL", fallback: LogLevel = "info"): LogLevel {

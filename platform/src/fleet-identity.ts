@@ -1,7 +1,7 @@
 /**
  * Stable identities of simulated vehicles, derived from their index. The seed data and the
  * simulator both use it, so the simulator's first vehicles are the seeded development ones
- * (ARCHITECTURE §4) and a restarted fleet comes back as the same vehicles.
+ * (architecture §5 "Data") and a restarted fleet comes back as the same vehicles.
  */
 export interface VehicleIdentity {
   readonly vehicleId: string;

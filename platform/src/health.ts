@@ -5,16 +5,17 @@ import type { Registry } from "prom-client";
 /** A dependency check: resolves when the dependency works, rejects with why not. */
 export type HealthCheck = () => Promise<unknown>;
 
-export interface ReadinessReport {
+interface ReadinessReport {
   ready: boolean;
   checks: Record<string, "ok" | string>;
 }
 
 /**
- * Readiness (ARCHITECTURE §12): every named check must pass within `timeoutMs`. The report
- * names the failing dependency so `curl /health/ready` tells an operator what is down.
+ * Readiness (architecture §7 "Gateway HTTP"): every named check must pass within `timeoutMs`.
+ * The report names the failing dependency so `curl /health/ready` tells an operator what is
+ * down.
  */
-export async function checkReadiness(checks: Record<string, HealthCheck>, timeoutMs = 2000): Promise<ReadinessReport> {
+async function checkReadiness(checks: Record<string, HealthCheck>, timeoutMs = 2000): Promise<ReadinessReport> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       let timer: NodeJS.Timeout | undefined;
@@ -66,7 +67,7 @@ export async function serveOpsEndpoint(
   return false;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);

@@ -1,7 +1,8 @@
 /**
- * What every service stands on and no service owns (ARCHITECTURE §2): config parsing,
- * logging, metrics, the database pool and migrations, the bus, health checks, and the
- * identities and secrets helpers shared by the fleet and the services.
+ * What every service stands on and no service owns
+ * (architecture §1 "Workspaces and dependencies"): config parsing, logging, metrics, the
+ * database pool and migrations, the bus, health checks, and the identities and secrets helpers
+ * shared by the fleet and the services.
  */
 export * from "./config.js";
 export * from "./logger.js";

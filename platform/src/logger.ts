@@ -6,9 +6,9 @@ export type { Logger } from "pino";
 
 /**
  * Paths pino blanks out in every log line: passwords and tokens never reach a log
- * (ARCHITECTURE §9, issue "hostile input").
+ * (architecture §8 "Observability").
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   "password",
   "*.password",
   "token",

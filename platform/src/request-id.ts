@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 
-/** Header name of the request id, on HTTP, gRPC metadata and NATS (ARCHITECTURE §9). */
+/** Header name of the request id, on HTTP, gRPC metadata and NATS (architecture §8 "Observability"). */
 export const REQUEST_ID_HEADER = "x-request-id";
 
 /**

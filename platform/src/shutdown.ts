@@ -1,12 +1,12 @@
 import type { Logger } from "pino";
 
 /**
- * Graceful shutdown of a process (STYLE: one AbortController in main, stop accepting, drain,
- * close). The first SIGINT/SIGTERM runs `stop`; the process exits 0 when it resolves and 1 when
- * it throws or takes longer than `limitMs`. A second signal runs `abort` (stop at once, write
+ * Graceful shutdown of a process: stop accepting, drain, close. The first SIGINT/SIGTERM runs
+ * `stop`; the process exits 0 when it resolves and 1 when it throws or takes longer than
+ * `limitMs`. A second signal runs `abort` (stop at once, write
  * nothing) when given, and exits 1.
  */
-export function exitOnSignals(opts: { logger: Logger; stop: () => Promise<void>; abort?: () => Promise<void>; limitMs?: number }): AbortSignal {
+export function exitOnSignals(opts: { logger: Logger; stop: () => Promise<void>; abort?: () => Promise<void>; limitMs?: number }): void {
   const stopping = new AbortController();
   const limitMs = opts.limitMs ?? 30_000;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -34,5 +34,4 @@ export function exitOnSignals(opts: { logger: Logger; stop: () => Promise<void>;
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  return stopping.signal;
 }

@@ -1,10 +1,10 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 
 /**
- * The command catalog (ARCHITECTURE §6): what each command takes, how long it may run and
- * what a valid answer from the vehicle looks like. The gateway validates requests with it,
- * the connector validates vehicle chunks with it, the web app builds its form from it (via
- * ListCommandTypes) and the simulator answers by it.
+ * The command catalog (architecture §4 "Command catalog"): what each command takes, how long
+ * it may run and what a valid answer from the vehicle looks like. The gateway validates
+ * requests with it, the connector validates vehicle chunks with it, the web app builds its
+ * form from it (via ListCommandTypes) and the simulator answers by it.
  */
 
 /** One parameter of a command. */
@@ -161,7 +161,7 @@ export function normalizeParams(def: CommandDef, params: JsonObject | undefined)
 }
 
 /** Largest chunk payload the connector accepts from a vehicle. */
-export const MAX_CHUNK_BYTES = 64 * 1024;
+const MAX_CHUNK_BYTES = 64 * 1024;
 
 const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 const isCount = (v: JsonValue | undefined): boolean => typeof v === "number" && Number.isInteger(v) && v >= 0;
@@ -170,7 +170,7 @@ const isText = (v: JsonValue | undefined): boolean => typeof v === "string" && v
 /**
  * Parses and validates one chunk a vehicle sent for a command. Returns the payload when it
  * is what the catalog says that command answers; throws CatalogValidationError otherwise.
- * Malformed data is never forwarded to clients (ARCHITECTURE §3).
+ * Malformed data is never forwarded to clients (architecture §3 "Execute").
  */
 export function parseChunkPayload(commandName: string, bytes: Uint8Array, isFinal: boolean): JsonObject {
   if (bytes.byteLength > MAX_CHUNK_BYTES) throw new CatalogValidationError("payload", `larger than ${MAX_CHUNK_BYTES} bytes`);

@@ -1,13 +1,10 @@
 import { CommandStatus, FailurePhase } from "./gen/sovd/v1/command_pb.js";
 
-/** Command status as stored in `commands.status` (ARCHITECTURE §8). */
+/** Command status as stored in `commands.status` (architecture §4 "Statuses and error strings"). */
 export type StoredStatus = "pending" | "queued" | "in_progress" | "completed" | "failed" | "cancelled";
 
-/** Statuses a command never leaves (ARCHITECTURE §7, "terminal is terminal"). */
-export const TERMINAL_STATUSES: readonly StoredStatus[] = ["completed", "failed", "cancelled"];
-
-/** Statuses from which a command may still end; a sweep fails them after `deadline_at`. */
-export const OPEN_STATUSES: readonly StoredStatus[] = ["pending", "queued", "in_progress"];
+/** Statuses a command never leaves (architecture §4 "Statuses and error strings"). */
+const TERMINAL_STATUSES: readonly StoredStatus[] = ["completed", "failed", "cancelled"];
 
 export const isTerminal = (status: StoredStatus): boolean => TERMINAL_STATUSES.includes(status);
 
@@ -49,7 +46,7 @@ export const failurePhaseToProto = (phase: StoredFailurePhase | null | undefined
 
 /**
  * The error messages a failed command carries. Exact strings: clients and acceptance checks
- * match on them (ARCHITECTURE §3, §7).
+ * match on them (architecture §4 "Statuses and error strings").
  */
 export const ErrorMessages = {
   unreachable: "Vehicle unreachable",

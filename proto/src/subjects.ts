@@ -1,6 +1,6 @@
 /**
- * NATS subject names (ARCHITECTURE §5). The only place they are spelled out, so gateway,
- * connector and tests can never disagree on them.
+ * NATS subject names (architecture §4 "NATS subjects"). The only place they are spelled out,
+ * so gateway, connector and tests can never disagree on them.
  */
 
 /** Dispatch request/reply to whichever connector holds the vehicle's session. */
@@ -24,5 +24,5 @@ export const allPresenceSubject = "sovd.v1.vehicle.*.presence";
 /** Connector -> connectors: a newer session of this vehicle exists; older ones close. */
 export const sessionSubject = (vehicleId: string): string => `sovd.v1.vehicle.${vehicleId}.session`;
 
-/** The header that carries the request id across the bus (ARCHITECTURE §5, §9). */
+/** The header that carries the request id across the bus (architecture §4 "NATS subjects"). */
 export const REQUEST_ID_HEADER = "x-request-id";

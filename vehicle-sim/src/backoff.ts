@@ -1,4 +1,4 @@
-import type { Random } from "./random.js";
+import type { Random } from "@sovd/platform";
 
 /** Reconnect timing of a vehicle: first retry after `initialMs`, doubling up to `maxMs`. */
 export interface BackoffPolicy {

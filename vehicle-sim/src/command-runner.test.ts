@@ -1,11 +1,10 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ExecuteSchema, parseChunkPayload, type Execute, type VehicleMessage } from "@sovd/proto";
-import { createLogger, fleetIdentity } from "@sovd/platform";
+import { createLogger, fleetIdentity, seededRandom } from "@sovd/platform";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CommandRunner, GARBAGE_PAYLOAD } from "./command-runner.js";
-import { seededRandom } from "./random.js";
 import { VehicleState } from "./vehicle-state.js";
 
 interface Sent {

@@ -1,9 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { findCommand, VehicleMessageSchema, type Execute, type VehicleMessage } from "@sovd/proto";
-import type { Logger } from "@sovd/platform";
+import type { Logger, Random } from "@sovd/platform";
 import type { Misbehaviour } from "./misbehaviour.js";
-import { between, type Random } from "./random.js";
 import { CommandRejectedError, type AnswerPlan, type PlannedChunk, type VehicleState } from "./vehicle-state.js";
 
 /** A delay range in milliseconds, drawn uniformly. */
@@ -15,7 +14,7 @@ export interface DelayRange {
 /** What a CommandRunner needs: the vehicle's state, its timing and a way to send. */
 export interface CommandRunnerOptions {
   readonly state: VehicleState;
-  /** Spacing between two chunks of one answer (ARCHITECTURE §6: ~0.5 s). */
+  /** Spacing between two chunks of one answer, about 0.5 s (architecture §4 "Command catalog"). */
   readonly chunkIntervalMs: number;
   /** Drawn once per command, waited before its first chunk. */
   readonly networkDelayMs: DelayRange;
@@ -42,8 +41,8 @@ interface Running {
 /**
  * Runs the commands one vehicle receives: many at once, each with its own sequence, a
  * network delay before the first chunk and `chunkIntervalMs` between chunks. A repeated
- * Execute for a command id it already ran or is running is ignored (ARCHITECTURE §4: the
- * system never sends a vehicle-changing command twice, and the vehicle guards anyway).
+ * Execute for a command id it already ran or is running is ignored: the system never sends a
+ * vehicle-changing command twice (architecture §3 "Dispatch"), and the vehicle guards anyway.
  * Knows nothing about gRPC; the vehicle hands it Execute/Cancel and a `send` function.
  */
 export class CommandRunner {
@@ -93,7 +92,8 @@ export class CommandRunner {
 
     const entry: Running = { timer: undefined, requestId };
     this.running.set(commandId, entry);
-    const delay = mode === "late" ? this.lateDelay(execute) : between(this.opts.random, this.opts.networkDelayMs.min, this.opts.networkDelayMs.max);
+    const { min, max } = this.opts.networkDelayMs;
+    const delay = mode === "late" ? this.lateDelay(execute) : min + (max - min) * this.opts.random();
     entry.timer = setTimeout(() => {
       if (plan) this.sendNext(commandId, plan, mode, 1);
       else this.fail(commandId, rejection ?? "Command rejected");

@@ -14,7 +14,10 @@ import {
 import type { DelayRange } from "./command-runner.js";
 import type { BackoffPolicy } from "./backoff.js";
 
-/** Everything a fleet needs to run, validated once at start (ARCHITECTURE §11). */
+/**
+ * Everything a fleet needs to run, validated once at start
+ * (architecture §4 "Environment variables").
+ */
 export interface FleetConfig {
   /** The connector's gRPC address, `host:port` (CONNECTOR_URL). */
   readonly connectorUrl: string;

@@ -33,7 +33,7 @@ export interface FleetDeps {
 
 /**
  * Starts N simulated vehicles dialling the connector. Built to carry thousands on a small
- * machine: vehicles share channels (`vehiclesPerChannel` streams on one
+ * machine: vehicles share gRPC channels (`vehiclesPerChannel` streams on one
  * HTTP/2 connection), one fleet-wide timer sends all heartbeats, and the first connects are
  * staggered `connectStaggerMs` apart instead of dialling all at once.
  */

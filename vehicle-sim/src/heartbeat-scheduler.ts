@@ -1,5 +1,5 @@
 /**
- * One timer for the heartbeats of a whole fleet (issue 2: no per-vehicle polling timers).
+ * One timer for the heartbeats of a whole fleet, none per vehicle (architecture §10 "Scale").
  * Vehicles register a send function and their interval (from Welcome); one tick sends every
  * heartbeat that is due. The tick runs only while something is registered and never keeps
  * the process alive on its own.

@@ -1,11 +1,11 @@
 /**
- * The ways a simulated vehicle can misbehave for real (ARCHITECTURE §7, issue 3), so the
+ * The ways a simulated vehicle can misbehave for real, so the
  * connector's timeout, link-loss and validation paths are exercised by an actual vehicle and
  * not only by injected faults. Set per vehicle at runtime with `vehicle.misbehave(mode)`;
  * a command keeps the mode that was set when its Execute arrived.
  */
 export const MISBEHAVIOURS = [
-  /** Answers as ARCHITECTURE §6 says. */
+  /** Answers as the catalog says (architecture §4 "Command catalog"). */
   "none",
   /** Accepts Execute and never answers: the command's deadline must fire. */
   "silent",
@@ -21,8 +21,3 @@ export const MISBEHAVIOURS = [
 
 /** One of MISBEHAVIOURS. */
 export type Misbehaviour = (typeof MISBEHAVIOURS)[number];
-
-/** Narrows a string (CLI flag, test parameter) to a Misbehaviour. */
-export function isMisbehaviour(value: string): value is Misbehaviour {
-  return (MISBEHAVIOURS as readonly string[]).includes(value);
-}

@@ -1,8 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { parseChunkPayload } from "@sovd/proto";
-import { fleetIdentity } from "@sovd/platform";
+import { fleetIdentity, seededRandom } from "@sovd/platform";
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "./random.js";
 import { CommandRejectedError, VehicleState, type AnswerPlan, type PlannedChunk } from "./vehicle-state.js";
 
 const identity = fleetIdentity(7);

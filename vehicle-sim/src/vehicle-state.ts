@@ -1,7 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { CatalogValidationError, DATA_IDENTIFIERS, findCommand, normalizeParams, type CommandName } from "@sovd/proto";
-import type { VehicleIdentity } from "@sovd/platform";
-import { between, type Random } from "./random.js";
+import type { Random, VehicleIdentity } from "@sovd/platform";
 
 /** A diagnostic trouble code as the vehicle stores it. */
 export interface StoredDtc {
@@ -9,8 +8,8 @@ export interface StoredDtc {
   readonly description: string;
 }
 
-/** The codes every new simulated vehicle starts with (ARCHITECTURE §6). */
-export const INITIAL_DTCS: readonly StoredDtc[] = Object.freeze([
+/** The codes every new simulated vehicle starts with (architecture §4 "Command catalog"). */
+const INITIAL_DTCS: readonly StoredDtc[] = Object.freeze([
   { code: "P0420", description: "Catalyst System Efficiency Below Threshold" },
   { code: "P0171", description: "System Too Lean (Bank 1)" },
 ]);
@@ -49,13 +48,16 @@ function chunk(sequenceNumber: number, isFinal: boolean, json: JsonObject): Plan
   return { sequenceNumber, isFinal, json, payload: encoder.encode(JSON.stringify(json)) };
 }
 
+/** A draw from [min, max] (inclusive of both ends up to rounding). */
+const between = (random: Random, min: number, max: number): number => min + (max - min) * random();
 const clamp = (v: number, min: number, max: number): number => Math.min(max, Math.max(min, v));
 const round = (v: number, digits: number): number => Number(v.toFixed(digits));
 
 /**
  * One simulated vehicle's own diagnostic state: its stored trouble codes and its live data.
- * Pure apart from the random source it is given; knows nothing about links or timers.
- * Answers follow ARCHITECTURE §6 exactly, so `parseChunkPayload` accepts every chunk.
+ * Pure apart from the random source it is given; knows nothing about links or timers. Answers
+ * follow the catalog exactly (architecture §4 "Command catalog"), so `parseChunkPayload`
+ * accepts every chunk.
  */
 export class VehicleState {
   private dtcList: StoredDtc[] = INITIAL_DTCS.map((d) => ({ ...d }));

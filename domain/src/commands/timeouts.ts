@@ -5,9 +5,10 @@ import { envInt, type Env } from "@sovd/platform";
 export type CommandTimeouts = Readonly<Record<string, number>>;
 
 /**
- * `COMMAND_TIMEOUT_<NAME>_MS` for every catalog command (name upper-cased),
- * defaulting to the catalog's timeout. The gateway sets `deadline_at` from it and the
- * connector arms its timer from `deadline_at`, so both read the same variables.
+ * `COMMAND_TIMEOUT_<NAME>_MS` for every catalog command, name upper-cased
+ * (architecture §4 "Environment variables"), defaulting to the catalog's timeout. Only the
+ * gateway reads them: it stores `timeout_ms` and `deadline_at` with the command, and the
+ * connector arms its timer from those columns.
  */
 export function loadCommandTimeouts(env: Env): CommandTimeouts {
   const out: Record<string, number> = {};

@@ -1,7 +1,7 @@
 import { fleetIdentity, type Logger, type Pool } from "@sovd/platform";
 import { hashPassword } from "./passwords.js";
 
-/** Development users (docs/architecture.md §5). Only ever seeded with NODE_ENV=development. */
+/** Development users (architecture §5 "Data"). Only ever seeded with NODE_ENV=development. */
 export const DEVELOPMENT_USERS = [
   { username: "admin", password: "admin123", role: "admin" },
   { username: "engineer", password: "engineer123", role: "engineer" },

@@ -3,9 +3,9 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConnectionStatus, VehicleSchema, type Vehicle } from "@sovd/proto";
 
 /**
- * The `vehicles` row as both services show it: the gateway's fleet
- * views and the connector's presence events map it one way, so a vehicle looks the same in
- * ListVehicles and in WatchVehicles.
+ * The `vehicles` row as both services show it (architecture §2 "The shared command store"):
+ * the gateway's fleet views and the connector's presence events map it one way, so a vehicle
+ * looks the same in ListVehicles and in WatchVehicles.
  */
 export interface VehicleRow {
   vehicle_id: string;

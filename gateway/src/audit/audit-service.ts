@@ -9,7 +9,7 @@ import { invalidArgument, isUuid, optionalUuid } from "../auth/validate.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 
 /** Page size of ListAuditLogs when the request says 0, and the most it returns (audit.proto). */
-export const AUDIT_PAGE_SIZE = { default: 50, max: 200 } as const;
+const AUDIT_PAGE_SIZE = { default: 50, max: 200 } as const;
 
 const PAGE_KIND = "audit";
 
@@ -45,8 +45,8 @@ function auditLogFromRow(row: AuditRow): AuditLog {
 }
 
 /**
- * AuditService.ListAuditLogs (ARCHITECTURE §4, §9): the audit trail for admins (the
- * interceptor's rule table enforces the role), filtered, newest first, keyset-paged so a
+ * AuditService.ListAuditLogs (architecture §4 "Audit actions"): the audit trail for admins
+ * (the interceptor's rule table enforces the role), filtered, newest first, keyset-paged so a
  * page is as cheap at row 1,000,000 as at row 1 and rows written meanwhile shift nothing.
  */
 export function createAuditService(deps: { pool: Pool; logger: Logger }): ServiceImpl<typeof AuditService> {

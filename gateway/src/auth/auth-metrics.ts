@@ -13,7 +13,7 @@ export type AuthFailureReason =
   | "invalid_stream_ticket"
   | "permission_denied";
 
-/** The auth counters of ARCHITECTURE §12 / issue 4, on the gateway's registry. */
+/** The auth counters, on the gateway's registry (architecture §8 "Observability"). */
 export interface AuthMetrics {
   failure(reason: AuthFailureReason): void;
   rateLimited(scope: RateLimitScope): void;

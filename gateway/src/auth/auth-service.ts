@@ -25,9 +25,9 @@ import type { StreamTickets } from "./stream-tickets.js";
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, optionalUuid, requireOpaqueToken, requireString, requireText } from "./validate.js";
 
 /** The one answer to a failed login, whatever failed (unknown user, wrong password, inactive): nothing to enumerate. */
-export const LOGIN_FAILED_MESSAGE = "invalid username or password";
+const LOGIN_FAILED_MESSAGE = "invalid username or password";
 /** The one answer to a refused refresh token (unknown, expired, revoked, reused). */
-export const REFRESH_FAILED_MESSAGE = "invalid or expired refresh token";
+const REFRESH_FAILED_MESSAGE = "invalid or expired refresh token";
 
 interface LoginRow {
   user_id: string;
@@ -54,7 +54,7 @@ function auditContext(ctx: HandlerContext): AuditContext {
   return { ipAddress: c.ipAddress, userAgent: c.userAgent, requestId: c.requestId || null };
 }
 
-/** AuthService of ARCHITECTURE §4/§9: login, rotating refresh, logout, who-am-i, stream tickets. */
+/** AuthService (architecture §4 "Services"): login, rotating refresh, logout, who-am-i, stream tickets. */
 export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof AuthService> {
   const { pool, logger, metrics } = deps;
 

@@ -38,9 +38,9 @@ const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
 const HOUR_MS = 3600_000;
 
 /**
- * Builds the gateway's auth (ARCHITECTURE §9, issue 4) on the shared pool. Starts nothing
- * but an unref'd housekeeping timer that deletes expired tickets, refresh tokens and rate
- * limit counters.
+ * Builds the gateway's auth (architecture §7 "Gateway HTTP") on the shared pool. Starts
+ * nothing but an unref'd housekeeping timer that deletes expired tickets, refresh tokens and
+ * rate limit counters.
  */
 export function createAuth(config: AuthConfig, deps: AuthDeps): Auth {
   const now = deps.now ?? (() => new Date());

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { ConfigError, envInt, envOptional, type Env } from "@sovd/platform";
 
 /** Shortest JWT_SECRET accepted: HS256 wants at least 256 bits of key. */
-export const MIN_JWT_SECRET_LENGTH = 32;
+const MIN_JWT_SECRET_LENGTH = 32;
 
-/** Auth settings of one gateway (ARCHITECTURE §9, §11), read once at start. */
+/** Auth settings of one gateway (architecture §4 "Environment variables"), read once at start. */
 export interface AuthConfig {
   /** HS256 key of access tokens. Never logged (the logger redacts `jwtSecret`). */
   readonly jwtSecret: string;

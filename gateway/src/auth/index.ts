@@ -1,15 +1,13 @@
 /**
- * Who may do what in the gateway (ARCHITECTURE §9, issue 4). The gateway composes
- * `createAuth(loadAuthConfig(env), deps)` and installs its interceptor and services; the
- * rest is exported for handlers (principal, visibility), the WebSocket bridge and tests.
+ * Who may do what in the gateway (architecture §4 "Roles and visibility"). The gateway
+ * composes `createAuth(loadAuthConfig(env), deps)` and installs its interceptor and services;
+ * the rest is exported for handlers (principal, visibility), the WebSocket bridge and tests.
  */
-export { loadAuthConfig, MIN_JWT_SECRET_LENGTH, type AuthConfig } from "./config.js";
+export { loadAuthConfig, type AuthConfig } from "./config.js";
 export { createAuth, type Auth, type AuthDeps } from "./auth.js";
 export { principalKey, requirePrincipal, canSeeCommand, type Principal, type RoleName } from "./principal.js";
 export { InvalidTokenError, createAccessTokens, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, type AccessTokens } from "./access-token.js";
 export { METHOD_RULES, ruleFor, type MethodRule, type RateLimitScope } from "./method-rules.js";
-export { RETRY_AFTER_HEADER, bearerToken } from "./interceptor.js";
-export { LOGIN_FAILED_MESSAGE, REFRESH_FAILED_MESSAGE } from "./auth-service.js";
 export { hasRole, roleToProto, ROLE_NAMES } from "./roles.js";
 export {
   invalidArgument,

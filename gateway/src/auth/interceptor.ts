@@ -12,12 +12,12 @@ import { hasRole } from "./roles.js";
 import { MAX_USERNAME_LENGTH } from "./validate.js";
 
 /** Response header of a rate-limited call: whole seconds until a retry can succeed (RFC 9110). */
-export const RETRY_AFTER_HEADER = "retry-after";
+const RETRY_AFTER_HEADER = "retry-after";
 
 const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
 
 /** The token of an `authorization: Bearer …` header; undefined when there is no header. */
-export function bearerToken(header: string | null): string | undefined {
+function bearerToken(header: string | null): string | undefined {
   if (!header) return undefined;
   // Another scheme or a malformed header is not "missing": it fails verification as invalid.
   return BEARER.exec(header)?.[1] ?? header;
@@ -32,11 +32,11 @@ function publicKey(scope: string, message: unknown, client: ClientInfo): string 
 }
 
 /**
- * The auth interceptor (ARCHITECTURE §9, issue 4): every RPC passes here before its handler.
- * Looks the method up in METHOD_RULES, authenticates the Bearer token (not for public
+ * The auth interceptor (architecture §7 "Gateway HTTP"): every RPC passes here before its
+ * handler. Looks the method up in METHOD_RULES, authenticates the Bearer token (not for public
  * methods), checks the role, applies the rate limit of the method's scope (admins exempt;
- * public methods always limited), and leaves the caller under `principalKey`.
- * Refusals: `unauthenticated`, `permission_denied`, `resource_exhausted` + `retry-after`.
+ * public methods always limited), and leaves the caller under `principalKey`. Refusals:
+ * `unauthenticated`, `permission_denied`, `resource_exhausted` + `retry-after`.
  */
 export function createAuthInterceptor(deps: {
   authenticator: Authenticator;

@@ -15,9 +15,10 @@ const key = (m: DescMethod) => `${m.parent.typeName}/${m.name}`;
 const rule = (access: MethodRule["access"], scope: RateLimitScope = "other"): MethodRule => Object.freeze({ access, scope });
 
 /**
- * THE table of who may call what (ARCHITECTURE §9, issue 4): one place, checked by the auth
- * interceptor on every RPC, never per handler by hand. Methods not listed (a service added
- * later) need an authenticated viewer: authentication is never optional by omission.
+ * THE table of who may call what (architecture §4 "Roles and visibility"): one place, checked
+ * by the auth interceptor on every RPC, never per handler by hand. Methods not listed (a
+ * service added later) need an authenticated viewer: authentication is never optional by
+ * omission.
  */
 export const METHOD_RULES: ReadonlyMap<string, MethodRule> = new Map([
   [key(AuthService.method.login), rule("public", "login")],

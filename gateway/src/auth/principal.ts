@@ -20,8 +20,9 @@ export function requirePrincipal(ctx: HandlerContext): Principal {
 }
 
 /**
- * Visibility of commands (ARCHITECTURE §9): an engineer sees the commands they submitted;
- * viewers and admins see every command. Anything not visible answers `not_found`.
+ * Visibility of commands (architecture §4 "Roles and visibility"): an engineer sees the
+ * commands they submitted; viewers and admins see every command. Anything not visible answers
+ * `not_found`.
  */
 export function canSeeCommand(p: Principal, commandUserId: string): boolean {
   return p.role !== "engineer" || p.userId === commandUserId;

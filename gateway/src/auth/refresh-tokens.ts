@@ -13,13 +13,14 @@ export class RefreshTokenError extends Error {
   }
 }
 
-/** What the audit rows of a refresh carry about the caller (§9: address, user agent, request id). */
+/** What the audit rows of a refresh carry about the caller: address, user agent, request id. */
 export type AuditContext = Pick<AuditEntry, "ipAddress" | "userAgent" | "requestId">;
 
 /**
- * Rotating refresh tokens (ARCHITECTURE §9, issue 4). A family is one login; each use rotates
- * the token within its family; presenting a token that was already rotated means it was
- * copied, so the whole family is revoked (the thief's and the owner's session end together).
+ * Rotating refresh tokens (architecture §7 "Gateway HTTP"). A family is one login; each use
+ * rotates the token within its family; presenting a token that was already rotated means it
+ * was copied, so the whole family is revoked (the thief's and the owner's session end
+ * together).
  */
 export interface RefreshTokens {
   /** Starts a family (a login) inside the caller's transaction. */

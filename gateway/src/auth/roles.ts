@@ -3,7 +3,7 @@ import type { RoleName } from "./principal.js";
 
 const RANK: Record<RoleName, number> = { viewer: 1, engineer: 2, admin: 3 };
 
-/** The roles of ARCHITECTURE §9 in the order they include each other. */
+/** The roles in the order they include each other (architecture §4 "Roles and visibility"). */
 export const ROLE_NAMES: readonly RoleName[] = ["viewer", "engineer", "admin"];
 
 /** Roles are ordered: an admin may do what an engineer may, an engineer what a viewer may. */

@@ -3,9 +3,9 @@ import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
 import { isUuid } from "./validate.js";
 
 /**
- * Single-use tickets for the WebSocket bridge (issue 4): a browser asks for one with its
- * access token and opens `/ws/responses/{id}?ticket=…`, so the JWT never lands in a URL
- * (proxy logs, history). Stored hashed; consumed atomically, so two sockets racing with one
+ * Single-use tickets for the WebSocket bridge: a browser asks for one with its access token
+ * and opens `/ws/responses/{id}?ticket=…`, so the JWT never lands in a URL (proxy logs,
+ * history). Stored hashed; consumed atomically, so two sockets racing with one
  * ticket cannot both get in.
  */
 export interface StreamTickets {

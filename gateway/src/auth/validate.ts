@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /**
- * Bounds for hostile input (issue 4): every request field is checked before it reaches SQL,
+ * Bounds for hostile input: every request field is checked before it reaches SQL,
  * a hash function or a log line. Each failure is `invalid_argument` naming the field, and
  * never echoes the value (it may be a secret, or megabytes).
  */
@@ -17,12 +17,12 @@ export const OPAQUE_TOKEN = /^[A-Za-z0-9_-]{32,128}$/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The `invalid_argument` error of ARCHITECTURE §4, with the offending field named. */
+/** The `invalid_argument` error, with the offending field named (architecture §4 "RPC errors"). */
 export function invalidArgument(field: string, problem: string): ConnectError {
   return new ConnectError(`${field}: ${problem}`, Code.InvalidArgument);
 }
 
-/** True for a canonical UUID (what every id column of §8 holds); other ids never reach SQL (they would be a 22P02 error). */
+/** True for a canonical UUID (what every id column holds); other ids never reach SQL (they would be a 22P02 error). */
 export function isUuid(value: string): boolean {
   return UUID.test(value);
 }

@@ -1,6 +1,6 @@
 import { ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
-import type { Logger } from "@sovd/platform";
-import { isBusError, isDatabaseError, toConnectError } from "../errors.js";
+import { BusClosedError, type Logger } from "@sovd/platform";
+import { isDatabaseError, toConnectError } from "../errors.js";
 import { codeLabel, type GatewayMetrics } from "../metrics.js";
 import { clientInfoKey } from "../request-context.js";
 
@@ -53,8 +53,8 @@ export function createMetricsInterceptor(metrics: GatewayMetrics): Interceptor {
 }
 
 /**
- * The RPC edge of STYLE "Errors": domain errors become their Connect codes, anything
- * unexpected is logged with the request id and answered as a generic `internal` (or
+ * The RPC edge (architecture §4 "RPC errors"): domain errors become their Connect codes,
+ * anything unexpected is logged with the request id and answered as a generic `internal` (or
  * `unavailable` when the database or bus failed). Covers unary answers and streams.
  */
 export function createErrorInterceptor(deps: { logger: Logger; metrics: GatewayMetrics }): Interceptor {
@@ -62,7 +62,7 @@ export function createErrorInterceptor(deps: { logger: Logger; metrics: GatewayM
     const { requestId } = req.contextValues.get(clientInfoKey);
     const map = (err: unknown): ConnectError => {
       if (isDatabaseError(err)) deps.metrics.databaseErrors.inc();
-      if (isBusError(err)) deps.metrics.busErrors.inc();
+      if (err instanceof BusClosedError) deps.metrics.busErrors.inc();
       return toConnectError(err, deps.logger.child({ requestId, rpc: `${req.service.typeName}/${req.method.name}` }));
     };
     try {

@@ -1,9 +1,9 @@
 import type { OutgoingHttpHeaders } from "node:http";
 
 /**
- * Browser hardening for everything the gateway serves (issue 4): a CSP that fits the Vite
- * build (scripts, styles and assets from this origin only, Connect calls and the WebSocket
- * bridge to this host, never framed), no MIME sniffing, no referrer leaks.
+ * Browser hardening for everything the gateway serves (architecture §7 "Gateway HTTP"): a CSP
+ * that fits the Vite build (scripts, styles and assets from this origin only, Connect calls
+ * and the WebSocket bridge to this host, never framed), no MIME sniffing, no referrer leaks.
  * `host` is the (sanitized) host the request came to.
  */
 export function securityHeaders(host: string): OutgoingHttpHeaders {

@@ -24,9 +24,9 @@ export interface VehicleServiceDeps {
 }
 
 /**
- * VehicleService (ARCHITECTURE §4): the fleet, paged by VIN (keyset, so page 1,000 costs what
- * page 1 costs), searched by VIN/make/model prefix on indexes, and its online/offline changes
- * streamed from the connectors' presence events.
+ * VehicleService (architecture §4 "Services"): the fleet, paged by VIN (keyset, so page 1,000
+ * costs what page 1 costs), searched by VIN/make/model prefix on indexes, and its
+ * online/offline changes streamed from the connectors' presence events.
  */
 export function createVehicleService(deps: VehicleServiceDeps): ServiceImpl<typeof VehicleService> {
   const { pool, bus, logger } = deps;

@@ -12,7 +12,7 @@ import type { GatewayMetrics } from "../metrics.js";
 import { parseClientAction, toWsEvent, WsProtocolError, type WsServerEvent } from "./ws-messages.js";
 
 /** Close codes of the bridge (RFC 6455 §7.4). */
-export const WsCloseCode = {
+const WsCloseCode = {
   goingAway: 1001,
   policyViolation: 1008,
   internalError: 1011,
@@ -58,12 +58,12 @@ interface Connection {
 const reason = (text: string): string => Buffer.from(text).subarray(0, 123).toString();
 
 /**
- * The edge WebSocket bridge (ARCHITECTURE §10, issue 5) on the gateway's HTTP/1.1 side, in
- * `ws` noServer mode: `GET /ws/responses/{command_id}?token=<jwt>` (or `?ticket=`). A bad
- * credential or a command the caller may not see closes with 1008. Each followed command
- * runs the same replay-then-live watch as WatchCommand. Subscriptions end with the command,
- * on unsubscribe, or when the socket goes; heartbeats drop dead peers; a slow reader is
- * closed with 1013 before its buffer grows without bound.
+ * The edge WebSocket bridge (architecture §7 "Gateway HTTP") on the gateway's HTTP/1.1 side,
+ * in `ws` noServer mode: `GET /ws/responses/{command_id}?token=<jwt>` (or `?ticket=`). A bad
+ * credential or a command the caller may not see closes with 1008. Each followed command runs
+ * the same replay-then-live watch as WatchCommand. Subscriptions end with the command, on
+ * unsubscribe, or when the socket goes; heartbeats drop dead peers; a slow reader is closed
+ * with 1013 before its buffer grows without bound.
  */
 export function createWsBridge(deps: {
   pool: Pool;

@@ -7,7 +7,7 @@ import { parseClientAction, toWsEvent, WsProtocolError } from "./ws-messages.js"
 const ID = "22222222-2222-4222-8222-222222222222";
 const at = new Date("2026-01-02T03:04:05.678Z");
 
-describe("WebSocket bridge messages (ARCHITECTURE §10)", () => {
+describe('WebSocket bridge messages (architecture §4 "WebSocket messages")', () => {
   it("response events", () => {
     const event = create(CommandEventSchema, {
       commandId: ID,

@@ -4,8 +4,9 @@ import { isTerminalStatus, statusFromProto, type CommandEvent } from "@sovd/prot
 import { isUuid } from "../auth/validate.js";
 
 /**
- * The JSON of the edge WebSocket bridge, exactly as ARCHITECTURE §10 writes it. Existing
- * clients parse these shapes; field names and nesting are a contract.
+ * The JSON of the edge WebSocket bridge, exactly as the contract writes it
+ * (architecture §4 "WebSocket messages"). Existing clients parse these shapes; field names
+ * and nesting are a contract.
  */
 export type WsServerEvent =
   | {

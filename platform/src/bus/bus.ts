@@ -1,7 +1,7 @@
 /**
- * What the services need from a message bus (ARCHITECTURE §5): publish, subscribe with
- * wildcards and queue groups, request/reply that reports "no responders", headers.
- * Two implementations pass one contract suite: NATS (`nats-bus.ts`) and in-process
+ * What the services need from a message bus (architecture §6 "The bus"): publish, subscribe
+ * with wildcards and queue groups, request/reply that reports "no responders", headers. Two
+ * implementations pass one contract suite: NATS (`nats-bus.ts`) and in-process
  * (`memory-bus.ts`, the embedded default only).
  */
 

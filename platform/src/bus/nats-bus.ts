@@ -50,8 +50,8 @@ const toMessage = (m: Msg): BusMessage => ({
 const isNatsError = (e: unknown): e is NatsError => e instanceof Error && "code" in e;
 
 /**
- * The bus on a real NATS server. Reconnects forever (NATS client default behaviour with
- * `maxReconnectAttempts: -1`); subscriptions survive reconnects.
+ * The bus on a real NATS server. Reconnects forever (`maxReconnectAttempts: -1`; the NATS
+ * client's default gives up after 10 attempts); subscriptions survive reconnects.
  */
 export async function createNatsBus(opts: NatsBusOptions): Promise<Bus> {
   const nc: NatsConnection = await connect({

@@ -35,7 +35,7 @@ export interface Queryable {
 export type PoolClient = pg.PoolClient;
 
 /** Schema names tests and operators may use; guards the search_path option against injection. */
-export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 // timestamptz and json come back as Date and parsed objects (pg defaults); bigint counts as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));

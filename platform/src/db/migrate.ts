@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Pool } from "./database.js";
 
 /** The migrations folder of the repository (platform/migrations). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
+const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 /**
  * Applies pending migrations (node-pg-migrate, plain SQL files). Safe when several
