@@ -1,5 +1,5 @@
 /**
- * What the shared rows mean (docs/architecture.md §2): the only SQL on `commands`,
+ * What the shared rows mean (architecture §2 "The shared command store"): the only SQL on `commands`,
  * `responses`, `vehicles` and `users`, the one terminal path of a command, the command
  * events and metrics, the audit log. Gateway and connector never import each other; they
  * share this instead.

@@ -2,7 +2,7 @@
  * Both ends of the vehicle link (`sovd.v1.VehicleLinkService/Connect`, a gRPC bidi stream):
  * the connector's server, the vehicles' client, how a stream ends (LinkError) and the vehicle
  * tokens a stream is opened with. The only workspace that imports `@grpc/grpc-js`; what it
- * exports has no grpc-js type in it (docs/architecture.md §1).
+ * exports has no grpc-js type in it (architecture §1 "Workspaces and dependencies").
  */
 export { startVehicleLinkServer, type VehicleLink, type VehicleLinkServer } from "./server.js";
 export {

@@ -10,7 +10,7 @@ import { deliverQueued } from "./queued-delivery.js";
 import { commandFields, failUnreachable, sendCancel, type CommandDeps } from "./running.js";
 
 /**
- * The command lifecycle of one connector (docs/architecture.md §3 "Execute"): the protocol
+ * The command lifecycle of one connector (architecture §3 "Execute"): the protocol
  * (dispatches and cancels from the bus, chunks and failures from vehicles, queued delivery)
  * and the lifecycle (link loss, the sweep's ends, drain, abandon). Persist first, then
  * publish; everything that happens to one command runs in order on its chain.

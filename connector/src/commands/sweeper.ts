@@ -7,7 +7,7 @@ export interface Sweeper {
 }
 
 /**
- * Fails open commands past their deadline every `intervalMs` (docs/architecture.md §3
+ * Fails open commands past their deadline every `intervalMs` (architecture §3 "Flows"
  * "Deadlines and the sweep"): one connector-wide timer, never one per command. The store
  * ends them with their audit rows in one statement; the after-commit steps are the one
  * terminal path's.

@@ -2,7 +2,7 @@ import { LinkError, VEHICLE_AUTH_METADATA, verifyVehicleToken } from "@sovd/link
 
 /**
  * The vehicle_id a stream is allowed to speak for, from `authorization: Bearer <jwt>`
- * (ARCHITECTURE §4). Runs before any message is read or anything is subscribed.
+ * (architecture §4 "Services"). Runs before any message is read or anything is subscribed.
  * Throws LinkError(unauthenticated) without saying which check failed.
  */
 export async function authenticateVehicle(authorization: string | undefined, secret: string): Promise<string> {

@@ -63,7 +63,7 @@ export const IDLE_INTERVALS = 3;
 export const STALE_INTERVALS = IDLE_INTERVALS + 3;
 
 /**
- * Vehicle sessions (ARCHITECTURE §4, §13): authenticates each stream before reading it,
+ * Vehicle sessions (architecture §3 "Vehicle sessions"): authenticates each stream before reading it,
  * takes the Hello, marks the vehicle online under a fresh session id, claims the vehicle on
  * the bus so an older session anywhere closes, subscribes the vehicle's execute and cancel
  * subjects, and undoes all of it on disconnect. One connector-wide timer flushes sightings

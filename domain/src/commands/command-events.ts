@@ -4,7 +4,7 @@ import type { Bus } from "@sovd/platform";
 import { stateEventsFromRow, type CommandRow } from "./command-rows.js";
 
 /*
- * The events of `sovd.v1.command.{id}.events` (docs/architecture.md §6): encoded once per
+ * The events of `sovd.v1.command.{id}.events` (architecture §6 "The bus"): encoded once per
  * publish, decoded once per receiving gateway. Persist first, then publish: callers publish
  * only what is committed.
  */

@@ -18,7 +18,7 @@ import {
 /*
  * The `commands` and `responses` rows and their one mapping to the proto messages, so a
  * command looks the same in GetCommand, ListCommands, a replay and a live event
- * (docs/architecture.md §2).
+ * (architecture §2 "The shared command store").
  */
 
 /** A `commands` row as selected by COMMAND_COLUMNS. */

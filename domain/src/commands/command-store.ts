@@ -5,7 +5,7 @@ import type { AuditAction } from "../audit.js";
 import { COMMAND_COLUMNS, type CommandRow, type ResponseRow } from "./command-rows.js";
 
 /*
- * The only SQL on `commands` and `responses` (docs/architecture.md §2). Every transition is
+ * The only SQL on `commands` and `responses` (architecture §2 "The shared command store"). Every transition is
  * one statement, guarded in its WHERE clause, so two processes (or a late chunk and a
  * timeout) can never both win, and every change that has an audit row writes it in the same
  * statement: a data-modifying CTE commits both or neither, in one round trip. Hot

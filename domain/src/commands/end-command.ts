@@ -5,7 +5,7 @@ import { executionSeconds, type CommandRow } from "./command-rows.js";
 import { finishCommand, type Ending } from "./command-store.js";
 
 /**
- * The one terminal path of a command (docs/architecture.md §2). Every way a command ends
+ * The one terminal path of a command (architecture §2 "The shared command store"). Every way a command ends
  * (dispatch failure, cancel, deadline, malformed answer, vehicle failure, link loss, queue
  * expiry, the sweep, the final chunk) commits its terminal row and audit row first, then runs
  * the same after-commit steps here: metrics, one log line, the terminal events.

@@ -1,5 +1,5 @@
 /*
- * One circuit breaker per vehicle for dispatches (ARCHITECTURE §7): `failureThreshold`
+ * One circuit breaker per vehicle for dispatches (architecture §3 "Dispatch"): `failureThreshold`
  * consecutive failed dispatches open it; while open, dispatches fail at once; after
  * `cooldownMs` exactly one trial dispatch is let through, and its success closes the
  * breaker (its failure re-opens it for another cool-down).

@@ -48,7 +48,7 @@ export interface CommandLimits {
   readonly maxQueueTtlMs: number;
 }
 
-/** Everything CommandService uses; one typed door, no container (STYLE "Shape of a service"). */
+/** Everything CommandService uses; one typed door, no container. */
 export interface CommandServiceDeps {
   readonly pool: Pool;
   readonly bus: Bus;
@@ -92,7 +92,7 @@ const requireWriter = (principal: Principal): void => {
 };
 
 /**
- * CommandService (ARCHITECTURE §3, §4): the catalog, submit (validate, store + audit in one
+ * CommandService (architecture §3 "Flows"): the catalog, submit (validate, store + audit in one
  * transaction, answer at once, dispatch in the background), history, watch (replay then
  * live) and cancel. Visibility per canSeeCommand; what a caller may not see is not_found.
  */

@@ -37,7 +37,7 @@ export class DispatchRejectedError extends Error {
 
 /**
  * An attempt of a command that changes the vehicle timed out: a connector may have accepted
- * it, so it is not sent again (issue 3: never sent twice by the system). The connector, or
+ * it, so it is not sent again (the system never sends it twice). The connector, or
  * the deadline sweep, ends it.
  */
 export class AcceptanceUnknownError extends Error {
@@ -70,7 +70,7 @@ export interface Dispatcher {
 }
 
 /**
- * Sends commands to whichever connector holds the vehicle (ARCHITECTURE §3, §7): NATS
+ * Sends commands to whichever connector holds the vehicle (architecture §3 "Dispatch"): NATS
  * request/reply on `sovd.v1.vehicle.{id}.execute` with the request id in the headers.
  *
  * Retry policy: only the dispatch is retried, never the execution. No responder, an explicit

@@ -4,7 +4,7 @@ import { allCommandEventsSubject, type CommandEvent } from "@sovd/proto";
 
 /**
  * Every command event this gateway's watchers need, from ONE bus subscription
- * (`sovd.v1.command.*.events`, docs/architecture.md §3 "Watch"). An event is decoded once,
+ * (`sovd.v1.command.*.events`, architecture §3 "Watch"). An event is decoded once,
  * whatever the number of watchers, and a new watcher costs a map entry instead of a
  * subscription and a server round trip. Each gateway receives every command's events; at
  * a few events per command that is far less than what one gateway can take.

@@ -5,7 +5,7 @@ import { NotFoundError } from "../errors.js";
 import type { CommandEventHub } from "./event-hub.js";
 
 /*
- * The one replay-then-live machinery (docs/architecture.md §3 "Watch") behind WatchCommand
+ * The one replay-then-live machinery (architecture §3 "Watch") behind WatchCommand
  * and the WebSocket bridge, so both deliver the same events:
  *
  * 1. register with the gateway's event hub FIRST (no round trip: the hub's one subscription

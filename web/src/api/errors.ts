@@ -9,7 +9,7 @@ export interface FieldError {
 
 /**
  * Finds the field an `invalid_argument` error names, so the form can show it next to that
- * field. SubmitCommand names the offending field in the message (docs/architecture.md §3,
+ * field. SubmitCommand names the offending field in the message (architecture §3 "Flows",
  * Submit), in the catalog's spelling: `params.samples: must be at most 20`,
  * `vehicle_id: ...`. Returns undefined when no field is named.
  */

@@ -29,7 +29,7 @@ const PHASES: Partial<Record<FailurePhase, string>> = {
 };
 
 /**
- * Turns the exact error strings (`ErrorMessages` of `@sovd/proto`; docs/architecture.md §3
+ * Turns the exact error strings (`ErrorMessages` of `@sovd/proto`; architecture §3 "Flows"
  * says when each is written) into sentences that say what happened and
  * what to check: an unreachable vehicle names when it was last seen, a timeout names the
  * deadline it had, a garbled answer says so. Unknown messages are shown as they are.
