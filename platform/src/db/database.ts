@@ -61,18 +61,38 @@ export function createPool(opts: DatabaseOptions): Pool {
   return pool;
 }
 
+/**
+ * Runs `fn` with a client of its own. A checked-out client is not watched by the pool: if
+ * the server ends its connection (a restart, `pg_terminate_backend`) it emits `'error'`,
+ * which without a listener ends the process. Here the error is kept, the running query
+ * rejects anyway, and the broken client is destroyed instead of going back to the pool.
+ */
+export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on("error", onError);
+  try {
+    return await fn(client);
+  } finally {
+    client.off("error", onError);
+    client.release(broken ?? false);
+  }
+}
+
 /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const result = await fn(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  return withClient(pool, async (client) => {
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  });
 }

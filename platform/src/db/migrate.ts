@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { runner } from "node-pg-migrate";
 import type { Logger } from "pino";
-import type { Pool } from "./database.js";
+import { withClient, type Pool } from "./database.js";
 
 /** The migrations folder of the repository (platform/migrations). */
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
@@ -12,8 +12,7 @@ const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url
  * so the second process waits and then finds nothing to do.
  */
 export async function migrate(pool: Pool, opts: { schema?: string; logger?: Logger } = {}): Promise<string[]> {
-  const client = await pool.connect();
-  try {
+  return withClient(pool, async (client) => {
     const ran = await runner({
       dbClient: client,
       dir: MIGRATIONS_DIR,
@@ -34,9 +33,7 @@ export async function migrate(pool: Pool, opts: { schema?: string; logger?: Logg
     const names = ran.map((m) => m.name);
     if (names.length > 0) opts.logger?.info({ migrations: names }, "database migrated");
     return names;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** True when every migration in the folder has been applied; readiness checks it. */
