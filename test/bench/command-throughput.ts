@@ -23,7 +23,7 @@ import { loadGatewayConfig, startGateway } from "@sovd/gateway";
 import { createLogger, createPool, fleetIdentity, type Pool } from "@sovd/platform";
 import { AuthService, CommandService, CommandStatus } from "@sovd/proto";
 import { loadFleetConfig, startFleet } from "@sovd/vehicle-sim";
-import { createTestBus, createTestDatabase, uniqueFleetBase } from "../src/infra.js";
+import { createTestBus, createTestDatabase, uniqueFleetBase } from "../src/test-database.js";
 
 const { values } = parseArgs({
   options: {

@@ -2,7 +2,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AuditLog } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAuthStack, type AuthStack } from "./auth-fixtures.js";
+import { startAuthStack, type AuthStack } from "../src/auth-server.js";
 
 describe("AuditService.ListAuditLogs", () => {
   let stack: AuthStack;

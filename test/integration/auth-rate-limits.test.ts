@@ -3,7 +3,7 @@ import { createLogger, createMetricsRegistry } from "@sovd/platform";
 import { AuthService } from "@sovd/proto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createAuth, loadAuthConfig } from "../../gateway/src/auth/index.js";
-import { outcome, startAuthStack, TEST_JWT_SECRET, TEST_PASSWORD, type AuthStack } from "./auth-fixtures.js";
+import { outcome, startAuthStack, TEST_JWT_SECRET, TEST_PASSWORD, type AuthStack } from "../src/auth-server.js";
 
 /**
  * Issue 4 rate limits, hit and recovered. The clock is faked (Date only: sockets, the

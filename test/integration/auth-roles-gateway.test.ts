@@ -2,7 +2,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGatewayStack, type GatewayStack } from "./gateway-stack.js";
+import { startGatewayStack, type GatewayStack } from "../src/fake-connector.js";
 
 /**
  * The role table once more, on the real gateway (startGateway: its interceptor order, error

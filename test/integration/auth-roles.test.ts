@@ -1,7 +1,7 @@
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from "../../gateway/src/auth/index.js";
-import { outcome, startAuthStack, TEST_JWT_SECRET, type AuthStack } from "./auth-fixtures.js";
+import { outcome, startAuthStack, TEST_JWT_SECRET, type AuthStack } from "../src/auth-server.js";
 
 /**
  * Issue 4: each role against each RPC, through the real interceptor over HTTP. Allowed calls

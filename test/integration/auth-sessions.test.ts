@@ -3,7 +3,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Role } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidTokenError } from "../../gateway/src/auth/index.js";
-import { outcome, startAuthStack, TEST_PASSWORD, type AuthStack } from "./auth-fixtures.js";
+import { outcome, startAuthStack, TEST_PASSWORD, type AuthStack } from "../src/auth-server.js";
 
 async function connectError(p: Promise<unknown>): Promise<ConnectError> {
   try {

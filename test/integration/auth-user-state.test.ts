@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outcome, startAuthStack, TEST_PASSWORD, type AuthStack } from "./auth-fixtures.js";
+import { outcome, startAuthStack, TEST_PASSWORD, type AuthStack } from "../src/auth-server.js";
 
 /** A valid token is not enough: the user must still exist and be active, with its current role. */
 describe("user state behind a valid token", () => {

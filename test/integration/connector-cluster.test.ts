@@ -1,7 +1,7 @@
 import { NoRespondersError } from "@sovd/platform";
 import { CommandStatus } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, type ConnectorStack } from "../src/connector-stack.js";
+import { startConnectorStack, type ConnectorStack } from "../src/fake-gateway.js";
 
 describe("connector: several connectors share the fleet", () => {
   let stack: ConnectorStack;

@@ -1,6 +1,6 @@
 import { ErrorMessages, CommandStatus, type CommandEvent } from "@sovd/proto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, type ConnectorStack } from "../src/connector-stack.js";
+import { startConnectorStack, type ConnectorStack } from "../src/fake-gateway.js";
 
 const P0420 = { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" };
 const P0171 = { dtcCode: "P0171", description: "System Too Lean (Bank 1)" };

@@ -1,7 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { CommandStatus, ErrorMessages, FailurePhase } from "@sovd/proto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, type ConnectorStack } from "../src/connector-stack.js";
+import { startConnectorStack, type ConnectorStack } from "../src/fake-gateway.js";
 
 const P0420 = { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" };
 

@@ -4,7 +4,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { signVehicleToken, vehicleLinkDefinition } from "@sovd/platform";
 import { ConnectionStatus, VehicleMessageSchema } from "@sovd/proto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, TEST_VEHICLE_SECRET, type ConnectorStack } from "../src/connector-stack.js";
+import { startConnectorStack, TEST_VEHICLE_SECRET, type ConnectorStack } from "../src/fake-gateway.js";
 
 describe("connector: vehicle sessions", () => {
   let stack: ConnectorStack;

@@ -5,7 +5,7 @@ import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { CommandEventSchema, CommandService, CommandStatus, FailurePhase, type CommandEvent } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeOf, startGatewayStack, take, type GatewayStack, type UserClients } from "./gateway-stack.js";
+import { codeOf, startGatewayStack, take, type GatewayStack, type UserClients } from "../src/fake-connector.js";
 
 const secondsOf = (s: number) => ({ seconds: BigInt(s), nanos: 0 });
 const kinds = (events: CommandEvent[]) =>

@@ -3,8 +3,8 @@ import { createLogger } from "@sovd/platform";
 import { CommandStatus, type CommandEvent } from "@sovd/proto";
 import { loadFleetConfig, startFleet, type Fleet } from "@sovd/vehicle-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uniqueFleetBase } from "../src/infra.js";
-import { startGatewayStack, take, type GatewayStack } from "./gateway-stack.js";
+import { uniqueFleetBase } from "../src/test-database.js";
+import { startGatewayStack, take, type GatewayStack } from "../src/fake-connector.js";
 
 const VEHICLE_SECRET = "gateway-e2e-vehicle-secret-0123456789";
 const payloads = (events: CommandEvent[]) => events.flatMap((e) => (e.event.case === "response" ? [e.event.value.payload] : []));

@@ -9,7 +9,7 @@ import { createLogger, createMemoryBus } from "@sovd/platform";
 import { ConnectionStatus, VehicleEventSchema, presenceSubject } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startGatewayStack, type GatewayStack, type UserClients } from "./gateway-stack.js";
+import { startGatewayStack, type GatewayStack, type UserClients } from "../src/fake-connector.js";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../..", import.meta.url));

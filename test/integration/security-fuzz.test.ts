@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGatewayStack, type GatewayStack } from "./gateway-stack.js";
+import { startGatewayStack, type GatewayStack } from "../src/fake-connector.js";
 
 /**
  * Issue 4 "hostile input": a fuzz pass over the Connect JSON API of a real gateway. Every

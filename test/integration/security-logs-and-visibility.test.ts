@@ -3,7 +3,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@sovd/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { codeOf, PASSWORD, startGatewayStack, take, type GatewayStack, type UserClients } from "./gateway-stack.js";
+import { codeOf, PASSWORD, startGatewayStack, take, type GatewayStack, type UserClients } from "../src/fake-connector.js";
 
 /** Opens a WebSocket and resolves with the first message or the close, whichever comes first. */
 function wsFirst(url: string): Promise<{ message?: Record<string, unknown>; close?: { code: number; reason: string } }> {

@@ -1,7 +1,7 @@
 import { CommandStatus, ErrorMessages, type CommandEvent } from "@sovd/proto";
 import { GARBAGE_PAYLOAD } from "@sovd/vehicle-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, TEST_VEHICLE_SECRET, type ConnectorStack } from "../src/connector-stack.js";
+import { startConnectorStack, TEST_VEHICLE_SECRET, type ConnectorStack } from "../src/fake-gateway.js";
 import { startTestFleet, type TestFleet } from "../src/test-fleet.js";
 
 /**

@@ -6,7 +6,7 @@ import { AuthService, CommandEventSchema } from "@sovd/proto";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startGatewayStack, type GatewayStack, type UserClients } from "./gateway-stack.js";
+import { startGatewayStack, type GatewayStack, type UserClients } from "../src/fake-connector.js";
 
 const SECRET = "gateway-test-secret-0123456789-abcdefghijkl";
 

@@ -5,7 +5,7 @@ import { loadGatewayConfig, startGateway, type Gateway } from "@sovd/gateway";
 import { createLogger, DEVELOPMENT_USERS, fleetIdentity, type Bus, type Env, type Logger } from "@sovd/platform";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 import { loadFleetConfig, startFleet, type Fleet } from "@sovd/vehicle-sim";
-import { createTestBus, createTestDatabase, uniqueFleetBase, type TestDatabase } from "./infra.js";
+import { createTestBus, createTestDatabase, uniqueFleetBase, type TestDatabase } from "./test-database.js";
 
 /** The fleet key of test stacks (connectors verify it, the simulator signs with it). */
 export const STACK_VEHICLE_SECRET = "stack-test-vehicle-secret-0123456789abcdef";

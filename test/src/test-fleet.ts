@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { createLogger } from "@sovd/platform";
 import { loadFleetConfig, startFleet, type Fleet, type FleetConfig } from "@sovd/vehicle-sim";
-import { uniqueFleetBase } from "./infra.js";
+import { uniqueFleetBase } from "./test-database.js";
 
 /** A fleet of simulated vehicles for a test, with its log lines kept for assertions. */
 export interface TestFleet extends Fleet, AsyncDisposable {

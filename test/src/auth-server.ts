@@ -7,7 +7,7 @@ import { createAuth, loadAuthConfig, type Auth, type RoleName } from "../../gate
 import { clientInfoKey } from "../../gateway/src/request-context.js";
 import { createLogger, createMetricsRegistry, hashPassword, requestIdFrom, type Env, type Registry } from "@sovd/platform";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
-import { createTestDatabase, type TestDatabase } from "../src/infra.js";
+import { createTestDatabase, type TestDatabase } from "./test-database.js";
 
 /** A secret long enough for loadAuthConfig; tests forge tokens with it. */
 export const TEST_JWT_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";

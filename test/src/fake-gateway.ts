@@ -25,7 +25,7 @@ import {
   type DispatchReply,
   type VehicleEvent,
 } from "@sovd/proto";
-import { createTestBus, createTestDatabase, uniqueFleetBase, type TestDatabase } from "./infra.js";
+import { createTestBus, createTestDatabase, uniqueFleetBase, type TestDatabase } from "./test-database.js";
 import { connectRawVehicle, type RawVehicle } from "./raw-vehicle.js";
 
 /** The fleet key the test connectors verify vehicle tokens with. */

@@ -33,7 +33,7 @@ import {
   type DispatchRequest,
 } from "@sovd/proto";
 import { loadGatewayConfig, startGateway, type Gateway } from "@sovd/gateway";
-import { createTestBus, createTestDatabase, uniqueFleetBase, type TestDatabase } from "../src/infra.js";
+import { createTestBus, createTestDatabase, uniqueFleetBase, type TestDatabase } from "./test-database.js";
 
 /** One password for every user of a gateway test. */
 export const PASSWORD = "gateway-test-password-1";
