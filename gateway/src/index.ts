@@ -1,5 +1,5 @@
 /**
- * The gateway (ARCHITECTURE §2): Connect/gRPC API, WebSocket bridge, web app, ops endpoints.
+ * The gateway (docs/architecture.md §1): Connect/gRPC API, WebSocket bridge, web app, ops endpoints.
  * `startGateway(loadGatewayConfig(env), { pool, bus, logger })` is the one way to run it,
  * from `main.ts`, the all-in-one `npm start` and the tests alike.
  */
@@ -11,4 +11,5 @@ export { createCircuitBreakers, type CircuitBreakers, type BreakerPermit } from 
 export { WsCloseCode } from "./ws/ws-bridge.js";
 export { toWsEvent, type WsServerEvent, type WsClientAction } from "./ws/ws-messages.js";
 export { clientInfoKey, type ClientInfo } from "./request-context.js";
+export { createAuth, loadAuthConfig, InvalidTokenError, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, type Auth, type RoleName } from "./auth/index.js";
 export { streamOriginKey } from "./stream-origin.js";

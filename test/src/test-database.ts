@@ -1,5 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { createMemoryBus, createNatsBus, createPool, migrate, startEmbeddedPostgres, type Bus, type Pool } from "@sovd/platform";
+import { createPool, getCommandRow, migrate, startEmbeddedPostgres, type CommandRow, type Pool } from "@sovd/platform";
+import type { StoredStatus } from "@sovd/proto";
+
+/** A pool of a service's own, and how to let it go. */
+export interface ServicePool {
+  readonly pool: Pool;
+  close(): Promise<void>;
+}
 
 /**
  * A database of a test's own. With DATABASE_URL set: a fresh schema in that real PostgreSQL,
@@ -14,6 +21,12 @@ export interface TestDatabase extends AsyncDisposable {
   readonly pool: Pool;
   /** Pool size services should use (1 for PGlite, a single session). */
   readonly poolMax: number;
+  /**
+   * The pool a service gets, as a process of its own would open one: a new pool on the real
+   * server (through `url` when given, e.g. a TcpProxy); on PGlite, a single session, the
+   * shared `pool` unless another `url` is asked for.
+   */
+  servicePool(url?: string): ServicePool;
   close(): Promise<void>;
 }
 
@@ -27,7 +40,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await pool.end();
     };
-    return { url, schema, pool, poolMax: 4, close, [Symbol.asyncDispose]: close };
+    return { url, schema, pool, poolMax: 4, servicePool: (via = url) => ownPool(via, schema, 4), close, [Symbol.asyncDispose]: close };
   }
   const embedded = await startEmbeddedPostgres({ template: await migratedTemplate() });
   const pool = createPool({ url: embedded.url, max: 1 });
@@ -36,7 +49,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await pool.end();
     await embedded.close();
   };
-  return { url: embedded.url, schema: undefined, pool, poolMax: 1, close, [Symbol.asyncDispose]: close };
+  const servicePool = (via = embedded.url): ServicePool => (via === embedded.url ? { pool, close: async () => undefined } : ownPool(via, undefined, 1));
+  return { url: embedded.url, schema: undefined, pool, poolMax: 1, servicePool, close, [Symbol.asyncDispose]: close };
+}
+
+function ownPool(url: string, schema: string | undefined, max: number): ServicePool {
+  const pool = createPool({ url, schema, max });
+  return { pool, close: () => pool.end() };
 }
 
 let template: Promise<Blob> | undefined;
@@ -61,16 +80,20 @@ function migratedTemplate(): Promise<Blob> {
   return template;
 }
 
-/** The bus tests run on: NATS when NATS_URL is set, the in-process bus otherwise. */
-export async function createTestBus(name = "test"): Promise<Bus> {
-  const url = process.env.NATS_URL;
-  return url ? createNatsBus({ url, name }) : createMemoryBus();
+/** A command's row, read through the shared command store: what the services see. Throws when there is none. */
+export async function commandRow(pool: Pool, commandId: string): Promise<CommandRow> {
+  const row = await getCommandRow(pool, commandId);
+  if (!row) throw new Error(`no command ${commandId}`);
+  return row;
 }
 
-/**
- * A vehicle index no other test uses, so vehicle subjects on a shared NATS server never
- * collide between test files running in parallel.
- */
-export function uniqueFleetBase(): number {
-  return 1_000_000 + Math.floor(Math.random() * 900_000_000);
+/** Polls a command's row until it has `status`; the row then, or an error naming what it is instead. */
+export async function waitForCommandStatus(pool: Pool, commandId: string, status: StoredStatus, timeoutMs = 5000): Promise<CommandRow> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await getCommandRow(pool, commandId);
+    if (row?.status === status) return row;
+    if (Date.now() > until) throw new Error(`command ${commandId} is ${row?.status}, not ${status}, after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
