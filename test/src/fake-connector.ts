@@ -45,6 +45,7 @@ export interface FakeConnector {
   close(): void;
 }
 
+/** A fake connector writing to `pool` and publishing on `bus`, the gateway's database and bus. */
 export function createFakeConnector(deps: { pool: Pool; bus: Bus }): FakeConnector {
   const { pool, bus } = deps;
   const subs: BusSubscription[] = [];

@@ -30,6 +30,7 @@ export interface FakeGateway {
   dispatch(commandId: string, timeoutMs?: number): Promise<DispatchReply>;
 }
 
+/** A fake gateway writing to `pool` and dispatching on `bus`; commands are `defaultUserId`'s unless said otherwise. */
 export function createFakeGateway(deps: { pool: Pool; bus: Bus; defaultUserId: string }): FakeGateway {
   const { pool, bus } = deps;
   return {

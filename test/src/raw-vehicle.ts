@@ -38,6 +38,7 @@ export interface RawVehicle extends AsyncDisposable {
   drop(): void;
 }
 
+/** Where a raw vehicle dials, as whom, and with which token. */
 export interface RawVehicleOptions {
   port: number;
   identity: VehicleIdentity;

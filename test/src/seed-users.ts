@@ -5,12 +5,14 @@ import { TEST_PASSWORD } from "./secrets.js";
 /** The four users every stack has. */
 export type TestUsername = "viewer" | "engineer" | "engineer2" | "admin";
 
+/** A user in the stack's database: what tests need to log in as it or find its rows. */
 export interface TestUser {
   readonly userId: string;
   readonly username: string;
   readonly role: RoleName;
 }
 
+/** The four users of a stack by name. */
 export type TestUsers = Readonly<Record<TestUsername, TestUser>>;
 
 const ROLES: Readonly<Record<TestUsername, RoleName>> = { viewer: "viewer", engineer: "engineer", engineer2: "engineer", admin: "admin" };

@@ -52,6 +52,7 @@ const FAKE_CONNECTOR_ENV: Readonly<Env> = { DISPATCH_BACKOFF_MS: "5", DISPATCH_R
 /** The vehicles a fake-connector stack registers: 0-2 online (held by the fake when it serves them), 3 offline. */
 const FAKE_CONNECTOR_VEHICLES = ["online", "online", "online", "offline"] as const;
 
+/** What a stack runs; everything is optional and nothing not asked for starts. */
 export interface StackOptions {
   /**
    * The real gateway (default); "auth-only", the auth routes and interceptor alone
@@ -277,7 +278,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const connector = await runConnector(config, { pool, bus: connectorBus, logger: logs.loggerFor("connector") });
       connectors.push(connector);
       onClose(() => {
-        connectors.splice(connectors.indexOf(connector), 1);
+        const at = connectors.indexOf(connector);
+        if (at >= 0) connectors.splice(at, 1);
         return connector.close();
       });
       return connector;
@@ -334,8 +336,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const connectorSide = (): FakeConnector => need(fakeConnector, "fake connector (option fakeConnector)");
 
     const startFleet = async (o: { connector?: Connector; vehicles?: number; firstIndex?: number; overrides?: Partial<FleetConfig>; onlineTimeoutMs?: number } = {}): Promise<TestFleet> => {
-      const connector = o.connector ?? need(connectors[0], "connector for the fleet to dial");
-      const fleet = await startTestFleet({ ...o, connectorPort: connector.grpcPort, logs, env });
+      const { connector = need(connectors[0], "connector for the fleet to dial"), ...fleetOpts } = o;
+      const fleet = await startTestFleet({ ...fleetOpts, connectorPort: connector.grpcPort, logs, env });
       onClose(() => fleet.close());
       return fleet;
     };

@@ -30,6 +30,7 @@ export interface TestDatabase extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Creates the database of one test (see TestDatabase): migrated, empty, its own. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const url = process.env.DATABASE_URL;
   if (url) {
