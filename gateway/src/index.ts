@@ -11,4 +11,5 @@ export { watchCommandEvents, type WatchDeps, type WatchOptions } from "./command
 export { createCircuitBreakers, type CircuitBreakers, type BreakerPermit } from "./commands/circuit-breaker.js";
 export { toWsEvent, type WsServerEvent, type WsClientAction } from "./ws/ws-messages.js";
 export { clientInfoKey, type ClientInfo } from "./request-context.js";
+export { createAuth, loadAuthConfig, InvalidTokenError, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, type Auth, type RoleName } from "./auth/index.js";
 export { streamOriginKey } from "./stream-origin.js";

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import type { LogLevel } from "./config.js";
 
@@ -59,4 +60,47 @@ export function createLogger(opts: LoggerOptions): Logger {
     return pino({ ...options, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } } });
   }
   return pino(options);
+}
+
+/** Log lines kept in memory, so a test can read back what a service logged (or did not). */
+export interface CapturedLogs {
+  /** A logger for the service `captureLogs` was given. */
+  readonly logger: Logger;
+  /** Every line written so far by any of its loggers, parsed, in order. */
+  readonly lines: readonly Record<string, unknown>[];
+  /** Everything written so far, as the raw text a log shipper would receive. */
+  text(): string;
+  /** Another service's logger writing into the same capture, built as `createLogger` builds any. */
+  loggerFor(service: string, level?: LogLevel): Logger;
+  /** Forgets the lines written so far. */
+  clear(): void;
+}
+
+/**
+ * A memory sink behind real `createLogger` loggers (redaction and all), for tests that assert
+ * on log lines: one helper instead of a hand-written stream in every test. Level debug
+ * unless told.
+ */
+export function captureLogs(opts: { service: string; level?: LogLevel }): CapturedLogs {
+  const lines: Record<string, unknown>[] = [];
+  let text = "";
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const written = chunk.toString("utf8");
+      text += written;
+      for (const line of written.split("\n")) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const loggerFor = (service: string, level: LogLevel = "debug"): Logger => createLogger({ service, level, destination });
+  return {
+    logger: loggerFor(opts.service, opts.level),
+    lines,
+    text: () => text,
+    loggerFor,
+    clear() {
+      lines.length = 0;
+      text = "";
+    },
+  };
 }

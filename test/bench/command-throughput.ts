@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: figures for the scale the design must allow (issue 2), printed, never
+ * `npm run bench`: figures for the scale the design must allow (docs/architecture.md §10), printed, never
  * asserted. Runs the real gateway, connector and simulator in this process on the embedded
  * database and in-process bus, or on the real servers when DATABASE_URL / NATS_URL are set.
  *
@@ -23,7 +23,9 @@ import { loadGatewayConfig, startGateway } from "@sovd/gateway";
 import { createLogger, createPool, fleetIdentity, type Pool } from "@sovd/platform";
 import { AuthService, CommandService, CommandStatus } from "@sovd/proto";
 import { loadFleetConfig, startFleet } from "@sovd/vehicle-sim";
-import { createTestBus, createTestDatabase, uniqueFleetBase } from "../src/infra.js";
+import { createTestBus } from "../src/test-bus.js";
+import { createTestDatabase } from "../src/test-database.js";
+import { uniqueFleetBase } from "../src/test-fleet.js";
 
 const { values } = parseArgs({
   options: {

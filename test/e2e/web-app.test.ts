@@ -4,7 +4,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CommandEventSchema } from "@sovd/proto";
 import type { Browser, Page } from "playwright-core";
-import { SEEDED_PASSWORDS, startTestStack, type TestStack } from "../src/index.js";
+import { SEEDED_PASSWORDS, startStack, type Stack } from "../src/index.js";
 import { buildWebApp, launchChromium, openPage, signIn, type WatchedPage } from "./browser.js";
 
 /**
@@ -29,7 +29,7 @@ const CHUNK_OBSERVER = `
 `;
 
 describe("web app in a browser", () => {
-  let stack: TestStack;
+  let stack: Stack;
   let browser: Browser;
   let removeBuild: () => Promise<void> = async () => {};
   const pages: WatchedPage[] = [];
@@ -41,7 +41,8 @@ describe("web app in a browser", () => {
     await mkdir(imagesDir, { recursive: true });
     const build = await buildWebApp();
     removeBuild = build.remove;
-    stack = await startTestStack({ vehicles: 3, chunkIntervalMs: 300, env: { WEB_DIST_DIR: build.dir } });
+    // Development: the users and vehicles an engineer meets on `npm start`, as the guide shows them.
+    stack = await startStack({ development: true, vehicles: 3, chunkIntervalMs: 300, env: { WEB_DIST_DIR: build.dir } });
     browser = await launchChromium();
     const sub = await stack.bus.subscribe("sovd.v1.command.*.events", { signal: stopBus.signal });
     void (async () => {
@@ -61,14 +62,14 @@ describe("web app in a browser", () => {
   });
 
   async function open(viewport?: { width: number; height: number }): Promise<WatchedPage> {
-    const p = await openPage(browser, stack.gatewayUrl, viewport);
+    const p = await openPage(browser, stack.baseUrl, viewport);
     pages.push(p);
     return p;
   }
 
   async function vin(i: number): Promise<string> {
-    const token = await stack.login("admin");
-    const res = await stack.clients(token).vehicles.getVehicle({ vehicleId: stack.vehicleIds[i]! });
+    const admin = await stack.login("admin");
+    const res = await admin.vehicles.getVehicle({ vehicleId: stack.vehicleIds[i]! });
     return res.vehicle!.vin;
   }
 
@@ -185,8 +186,8 @@ describe("web app in a browser", () => {
   });
 
   it("an admin reads the audit log", async () => {
-    const token = await stack.login("admin");
-    const submitted = await stack.clients(token).commands.submitCommand({ vehicleId: stack.vehicleIds[2]!, commandName: "ReadDTC" });
+    const admin = await stack.login("admin");
+    const submitted = await admin.commands.submitCommand({ vehicleId: stack.vehicleIds[2]!, commandName: "ReadDTC" });
     const commandId = submitted.command!.commandId;
 
     const { page, problems } = await open();

@@ -3,12 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { fleetIdentity } from "@sovd/platform";
-import { AuthService, CommandService, CommandStatus } from "@sovd/proto";
+import { CommandStatus } from "@sovd/proto";
 import { describe, expect, it } from "vitest";
-import { finalStatus, watchToEnd, type StackClients } from "../src/index.js";
+import { clientsFor, finalStatus, SEEDED_PASSWORDS, watchToEnd } from "../src/index.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -70,37 +68,30 @@ describe("npm start (embedded default)", () => {
     const dataDir = await mkdtemp(join(tmpdir(), "sovd-embedded-"));
     try {
       const first = await startAllInOne(dataDir);
-      const transport = createConnectTransport({ baseUrl: first.url, httpVersion: "1.1" });
-      const login = await createClient(AuthService, transport).login({ username: "engineer", password: "engineer123" });
-      const headers = { authorization: `Bearer ${login.accessToken}` };
-      const commands = createClient(CommandService, transport);
-      const clients = { commands: { watchCommand: (r: never, o: { signal?: AbortSignal } = {}) => commands.watchCommand(r, { ...o, headers }) } } as unknown as StackClients;
+      const clients = clientsFor(first.url);
+      const login = await clients().auth.login({ username: "engineer", password: SEEDED_PASSWORDS.engineer! });
+      const engineer = clients(login.accessToken);
       // The seeded development vehicle is the simulator's first vehicle.
       await expect
         .poll(async () => {
           try {
-            return (await commands.submitCommand({ vehicleId: fleetIdentity(0).vehicleId, commandName: "ReadDTC" }, { headers })).command?.commandId;
+            return (await engineer.commands.submitCommand({ vehicleId: fleetIdentity(0).vehicleId, commandName: "ReadDTC" })).command?.commandId;
           } catch {
             return undefined;
           }
         }, { timeout: 20_000 })
         .toBeTruthy();
-      const { commands: history } = await commands.listCommands({}, { headers });
+      const { commands: history } = await engineer.commands.listCommands({});
       const commandId = history[0]!.commandId;
-      const seen = await watchToEnd(clients, commandId, { timeoutMs: 20_000 });
+      const seen = await watchToEnd(engineer, commandId, { timeoutMs: 20_000 });
       expect(seen.chunks.map((c) => c.sequence)).toEqual([1, 2, 3]);
       expect(finalStatus(seen)).toBe(CommandStatus.COMPLETED);
       expect(await stop(first)).toBe(0);
 
       const second = await startAllInOne(dataDir);
-      const again = await createClient(AuthService, createConnectTransport({ baseUrl: second.url, httpVersion: "1.1" })).login({
-        username: "engineer",
-        password: "engineer123",
-      });
-      const kept = await createClient(CommandService, createConnectTransport({ baseUrl: second.url, httpVersion: "1.1" })).getCommand(
-        { commandId },
-        { headers: { authorization: `Bearer ${again.accessToken}` } },
-      );
+      const clientsAgain = clientsFor(second.url);
+      const again = await clientsAgain().auth.login({ username: "engineer", password: SEEDED_PASSWORDS.engineer! });
+      const kept = await clientsAgain(again.accessToken).commands.getCommand({ commandId });
       expect(kept.command?.status).toBe(CommandStatus.COMPLETED);
       expect(kept.responses).toHaveLength(3);
       expect(await stop(second)).toBe(0);

@@ -1,15 +1,14 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AuditLog } from "@sovd/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAuthStack, type AuthStack } from "./auth-fixtures.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useStack, type StackClients } from "../src/index.js";
 
 describe("AuditService.ListAuditLogs", () => {
-  let stack: AuthStack;
+  const stack = useStack({ gateway: "auth-only" });
   let admin: string;
   const vehicleId = "5f1e1c0a-0000-4000-8000-000000000001";
   beforeAll(async () => {
-    stack = await startAuthStack();
     admin = (await stack.login("admin")).accessToken;
     // 30 rows written by ONE statement share created_at: paging must still neither skip nor repeat.
     await stack.db.pool.query(
@@ -23,9 +22,8 @@ describe("AuditService.ListAuditLogs", () => {
       [stack.users.engineer2.userId],
     );
   });
-  afterAll(async () => stack?.close());
 
-  const list = (req: Parameters<AuthStack["clients"]["audit"]["listAuditLogs"]>[0]) => stack.clients.audit.listAuditLogs(req, stack.as(admin));
+  const list = (req: Parameters<StackClients["audit"]["listAuditLogs"]>[0]) => stack.clients().audit.listAuditLogs(req, stack.as(admin));
 
   it("pages newest first without gaps or repeats", async () => {
     const seen: AuditLog[] = [];

@@ -1,24 +1,21 @@
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { createLogger, createMetricsRegistry } from "@sovd/platform";
 import { AuthService } from "@sovd/proto";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createAuth, loadAuthConfig } from "../../gateway/src/auth/index.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createAuth, loadAuthConfig } from "@sovd/gateway";
+import { outcome, TEST_JWT_SECRET, TEST_PASSWORD, useStack } from "../src/index.js";
 import { createRateLimits, RateLimitedError } from "../../gateway/src/auth/rate-limits.js";
-import { outcome, startAuthStack, TEST_JWT_SECRET, TEST_PASSWORD, type AuthStack } from "./auth-fixtures.js";
 
 /**
- * Issue 4 rate limits, hit and recovered. The clock is faked (Date only: sockets, the
+ * Rate limits, hit and recovered. The clock is faked (Date only: sockets, the
  * database and timers keep running for real), so "a minute later" takes no time.
  */
 describe("rate limits", () => {
-  let stack: AuthStack;
-  const tokens: Record<string, string> = {};
-  beforeAll(async () => {
-    stack = await startAuthStack({
-      env: { RATE_LIMIT_LOGIN_PER_MIN: "5", RATE_LIMIT_SUBMIT_PER_MIN: "10", RATE_LIMIT_OTHER_PER_MIN: "8" },
-    });
+  const stack = useStack({
+    gateway: "auth-only",
+    env: { RATE_LIMIT_LOGIN_PER_MIN: "5", RATE_LIMIT_SUBMIT_PER_MIN: "10", RATE_LIMIT_OTHER_PER_MIN: "8" },
   });
-  afterAll(async () => stack?.close());
+  const tokens: Record<string, string> = {};
   beforeEach(async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     // Each test starts in a fresh window, far from any other test's counters.
@@ -45,7 +42,7 @@ describe("rate limits", () => {
 
   it("login: 5 per minute per username and address, with a retry hint, then recovers", async () => {
     const attempt = (username: string, address: string, password = "wrong") =>
-      stack.clients.auth.login({ username, password }, stack.from(address));
+      stack.clients().auth.login({ username, password }, stack.from(address));
     for (let i = 0; i < 5; i++) expect(await outcome(() => attempt("engineer", "192.0.2.1"))).toBe("Unauthenticated");
     // Even the right password is refused now: the limit is on attempts, not failures.
     const hit = await limited(attempt("engineer", "192.0.2.1", TEST_PASSWORD));
@@ -64,10 +61,10 @@ describe("rate limits", () => {
   it("submit: 10 per minute per user, apart from other calls and other users", async () => {
     const engineer = await token("engineer");
     const other = await token("engineer2");
-    const submit = (t: string) => stack.clients.commands.submitCommand({}, stack.as(t));
+    const submit = (t: string) => stack.clients().commands.submitCommand({}, stack.as(t));
     for (let i = 0; i < 10; i++) expect(await outcome(() => submit(engineer))).toBe("Unimplemented");
     await limited(submit(engineer));
-    expect(await outcome(() => stack.clients.commands.listCommands({}, stack.as(engineer)))).toBe("Unimplemented");
+    expect(await outcome(() => stack.clients().commands.listCommands({}, stack.as(engineer)))).toBe("Unimplemented");
     expect(await outcome(() => submit(other))).toBe("Unimplemented");
     minuteLater();
     expect(await outcome(() => submit(engineer))).toBe("Unimplemented");
@@ -75,11 +72,11 @@ describe("rate limits", () => {
 
   it("other calls: the configured limit per user, then recovers", async () => {
     const viewer = await token("viewer");
-    const list = () => stack.clients.vehicles.listVehicles({}, stack.as(viewer));
+    const list = () => stack.clients().vehicles.listVehicles({}, stack.as(viewer));
     for (let i = 0; i < 8; i++) expect(await outcome(list)).toBe("Unimplemented");
     const hit = await limited(list());
     expect(hit.seconds).toBe(60);
-    expect(await outcome(() => stack.clients.auth.whoAmI({}, stack.as(viewer)))).toBe("ResourceExhausted");
+    expect(await outcome(() => stack.clients().auth.whoAmI({}, stack.as(viewer)))).toBe("ResourceExhausted");
     minuteLater();
     expect(await outcome(list)).toBe("Unimplemented");
   });
@@ -87,8 +84,8 @@ describe("rate limits", () => {
   it("admins are exempt from submit and other limits", async () => {
     const admin = await token("admin");
     for (let i = 0; i < 15; i++) {
-      expect(await outcome(() => stack.clients.commands.submitCommand({}, stack.as(admin)))).toBe("Unimplemented");
-      expect(await outcome(() => stack.clients.auth.whoAmI({}, stack.as(admin)))).toBe("ok");
+      expect(await outcome(() => stack.clients().commands.submitCommand({}, stack.as(admin)))).toBe("Unimplemented");
+      expect(await outcome(() => stack.clients().auth.whoAmI({}, stack.as(admin)))).toBe("ok");
     }
   });
 

@@ -1,75 +1,51 @@
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from "@sovd/gateway";
 import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from "../../gateway/src/auth/index.js";
-import { outcome, startAuthStack, TEST_JWT_SECRET, type AuthStack } from "./auth-fixtures.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CALLERS, MIN_ROLE, outcome, RANK, rpcCalls, TEST_JWT_SECRET, useStack, type Caller } from "../src/index.js";
 
 /**
- * Issue 4: each role against each RPC, through the real interceptor over HTTP. Allowed calls
- * to command/vehicle methods reach the (handler-less) service and answer Unimplemented; the
- * auth and audit methods run for real. Written out by hand, not derived from METHOD_RULES.
+ * Each role against each RPC (MIN_ROLE), through the real interceptor over HTTP. Allowed
+ * calls to command/vehicle methods reach the (handler-less) service and answer
+ * Unimplemented; the auth and audit methods run for real, with these answers.
  */
-type Caller = "anonymous" | "viewer" | "engineer" | "admin";
-const ALLOWED_FOR: Record<string, { min: Caller | "public"; allowed: string }> = {
-  "AuthService/Login": { min: "public", allowed: "InvalidArgument" },
-  "AuthService/Refresh": { min: "public", allowed: "InvalidArgument" },
-  "AuthService/Logout": { min: "viewer", allowed: "InvalidArgument" },
-  "AuthService/WhoAmI": { min: "viewer", allowed: "ok" },
-  "AuthService/CreateStreamTicket": { min: "viewer", allowed: "ok" },
-  "VehicleService/ListVehicles": { min: "viewer", allowed: "Unimplemented" },
-  "VehicleService/GetVehicle": { min: "viewer", allowed: "Unimplemented" },
-  "VehicleService/WatchVehicles": { min: "viewer", allowed: "Unimplemented" },
-  "CommandService/ListCommandTypes": { min: "viewer", allowed: "Unimplemented" },
-  "CommandService/SubmitCommand": { min: "engineer", allowed: "Unimplemented" },
-  "CommandService/GetCommand": { min: "viewer", allowed: "Unimplemented" },
-  "CommandService/ListCommands": { min: "viewer", allowed: "Unimplemented" },
-  "CommandService/WatchCommand": { min: "viewer", allowed: "Unimplemented" },
-  "CommandService/CancelCommand": { min: "engineer", allowed: "Unimplemented" },
-  "AuditService/ListAuditLogs": { min: "admin", allowed: "ok" },
+const ALLOWED_ANSWER: Record<string, string> = {
+  "AuthService/Login": "InvalidArgument",
+  "AuthService/Refresh": "InvalidArgument",
+  "AuthService/Logout": "InvalidArgument",
+  "AuthService/WhoAmI": "ok",
+  "AuthService/CreateStreamTicket": "ok",
+  "VehicleService/ListVehicles": "Unimplemented",
+  "VehicleService/GetVehicle": "Unimplemented",
+  "VehicleService/WatchVehicles": "Unimplemented",
+  "CommandService/ListCommandTypes": "Unimplemented",
+  "CommandService/SubmitCommand": "Unimplemented",
+  "CommandService/GetCommand": "Unimplemented",
+  "CommandService/ListCommands": "Unimplemented",
+  "CommandService/WatchCommand": "Unimplemented",
+  "CommandService/CancelCommand": "Unimplemented",
+  "AuditService/ListAuditLogs": "ok",
 };
-const RANK: Record<Caller, number> = { anonymous: 0, viewer: 1, engineer: 2, admin: 3 };
 
 function expected(rpc: string, caller: Caller): string {
-  const rule = ALLOWED_FOR[rpc]!;
-  if (rule.min === "public") return rule.allowed;
+  const min = MIN_ROLE[rpc]!;
+  if (min === "public") return ALLOWED_ANSWER[rpc]!;
   if (caller === "anonymous") return "Unauthenticated";
-  return RANK[caller] >= RANK[rule.min] ? rule.allowed : "PermissionDenied";
+  return RANK[caller] >= RANK[min] ? ALLOWED_ANSWER[rpc]! : "PermissionDenied";
 }
 
 describe("auth interceptor", () => {
-  let stack: AuthStack;
+  const stack = useStack({ gateway: "auth-only" });
   const tokens: Partial<Record<Caller, string>> = {};
   beforeAll(async () => {
-    stack = await startAuthStack();
     for (const role of ["viewer", "engineer", "admin"] as const) tokens[role] = (await stack.login(role)).accessToken;
   });
-  afterAll(async () => stack?.close());
 
   const call = (rpc: string, caller: Caller) => {
     const opts = caller === "anonymous" ? stack.from() : stack.as(tokens[caller]!);
-    const { auth, audit, commands, vehicles } = stack.clients;
-    const calls: Record<string, () => Promise<unknown> | AsyncIterable<unknown>> = {
-      "AuthService/Login": () => auth.login({}, opts),
-      "AuthService/Refresh": () => auth.refresh({}, opts),
-      "AuthService/Logout": () => auth.logout({}, opts),
-      "AuthService/WhoAmI": () => auth.whoAmI({}, opts),
-      "AuthService/CreateStreamTicket": () => auth.createStreamTicket({}, opts),
-      "VehicleService/ListVehicles": () => vehicles.listVehicles({}, opts),
-      "VehicleService/GetVehicle": () => vehicles.getVehicle({}, opts),
-      "VehicleService/WatchVehicles": () => vehicles.watchVehicles({}, opts),
-      "CommandService/ListCommandTypes": () => commands.listCommandTypes({}, opts),
-      "CommandService/SubmitCommand": () => commands.submitCommand({}, opts),
-      "CommandService/GetCommand": () => commands.getCommand({}, opts),
-      "CommandService/ListCommands": () => commands.listCommands({}, opts),
-      "CommandService/WatchCommand": () => commands.watchCommand({}, opts),
-      "CommandService/CancelCommand": () => commands.cancelCommand({}, opts),
-      "AuditService/ListAuditLogs": () => audit.listAuditLogs({}, opts),
-    };
-    return outcome(calls[rpc]!);
+    return outcome(rpcCalls(stack.clients(), opts)[rpc]!);
   };
 
-  const cases = Object.keys(ALLOWED_FOR).flatMap((rpc) =>
-    (["anonymous", "viewer", "engineer", "admin"] as const).map((caller) => ({ rpc, caller, code: expected(rpc, caller) })),
-  );
+  const cases = Object.keys(MIN_ROLE).flatMap((rpc) => CALLERS.map((caller) => ({ rpc, caller, code: expected(rpc, caller) })));
 
   it.each(cases)("$caller -> $rpc answers $code", async ({ rpc, caller, code }) => {
     expect(await call(rpc, caller)).toBe(code);
@@ -84,7 +60,7 @@ describe("auth interceptor", () => {
     };
     const sign = (c: Record<string, unknown>, k = key) => new SignJWT(c).setProtectedHeader({ alg: "HS256" }).sign(k);
     const whoAmI = async (authorization: string) =>
-      outcome(() => stack.clients.auth.whoAmI({}, { headers: { authorization } }));
+      outcome(() => stack.clients().auth.whoAmI({}, { headers: { authorization } }));
 
     it("accepts a correctly forged control token (so the refusals below are meaningful)", async () => {
       expect(await whoAmI(`Bearer ${await sign(claims())}`)).toBe("ok");

@@ -1,9 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Role } from "@sovd/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidTokenError } from "../../gateway/src/auth/index.js";
-import { outcome, startAuthStack, TEST_PASSWORD, type AuthStack } from "./auth-fixtures.js";
+import { InvalidTokenError } from "@sovd/gateway";
+import { beforeAll, describe, expect, it } from "vitest";
+import { outcome, TEST_PASSWORD, useStack } from "../src/index.js";
 
 async function connectError(p: Promise<unknown>): Promise<ConnectError> {
   try {
@@ -15,13 +15,9 @@ async function connectError(p: Promise<unknown>): Promise<ConnectError> {
 }
 
 describe("sessions: login, refresh rotation, logout, stream tickets", () => {
-  let stack: AuthStack;
   let clock = Date.now();
   const now = () => new Date(clock);
-  beforeAll(async () => {
-    stack = await startAuthStack({ now });
-  });
-  afterAll(async () => stack?.close());
+  const stack = useStack({ gateway: "auth-only", now });
 
   const auditRows = async (action: string) =>
     (
@@ -41,7 +37,7 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
 
   describe("Login", () => {
     it("answers tokens, the access expiry and the user, and audits user_login with address, agent and request id", async () => {
-      const res = await stack.clients.auth.login(
+      const res = await stack.clients().auth.login(
         { username: "engineer", password: TEST_PASSWORD },
         { headers: { ...(stack.from("198.51.100.7").headers as Record<string, string>), "x-request-id": "login-req-1" } },
       );
@@ -64,7 +60,7 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
         { username: "dormant", password: TEST_PASSWORD },
       ];
       for (const a of attempts) {
-        const err = await connectError(stack.clients.auth.login(a, stack.from()));
+        const err = await connectError(stack.clients().auth.login(a, stack.from()));
         expect(err.code).toBe(Code.Unauthenticated);
         expect(err.rawMessage).toBe("invalid username or password");
       }
@@ -77,11 +73,11 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
     });
 
     it("refuses oversized or missing fields as invalid_argument naming the field", async () => {
-      const long = await connectError(stack.clients.auth.login({ username: "u".repeat(65), password: "x" }, stack.from()));
+      const long = await connectError(stack.clients().auth.login({ username: "u".repeat(65), password: "x" }, stack.from()));
       expect([long.code, long.rawMessage]).toEqual([Code.InvalidArgument, "username: must be at most 64 characters"]);
-      const huge = await connectError(stack.clients.auth.login({ username: "engineer", password: "p".repeat(100_000) }, stack.from()));
+      const huge = await connectError(stack.clients().auth.login({ username: "engineer", password: "p".repeat(100_000) }, stack.from()));
       expect([huge.code, huge.rawMessage]).toEqual([Code.InvalidArgument, "password: must be at most 256 characters"]);
-      const none = await connectError(stack.clients.auth.login({ username: "engineer" }, stack.from()));
+      const none = await connectError(stack.clients().auth.login({ username: "engineer" }, stack.from()));
       expect(none.rawMessage).toBe("password: is required");
     });
   });
@@ -89,11 +85,11 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
   describe("Refresh", () => {
     it("rotates: each token works once and yields a new one of the same family", async () => {
       const first = await stack.login("viewer");
-      const second = await stack.clients.auth.refresh({ refreshToken: first.refreshToken }, stack.from());
+      const second = await stack.clients().auth.refresh({ refreshToken: first.refreshToken }, stack.from());
       expect(second.refreshToken).not.toBe(first.refreshToken);
       expect(second.user?.username).toBe("viewer");
-      expect(await outcome(() => stack.clients.auth.whoAmI({}, stack.as(second.accessToken)))).toBe("ok");
-      const third = await stack.clients.auth.refresh({ refreshToken: second.refreshToken }, stack.from());
+      expect(await outcome(() => stack.clients().auth.whoAmI({}, stack.as(second.accessToken)))).toBe("ok");
+      const third = await stack.clients().auth.refresh({ refreshToken: second.refreshToken }, stack.from());
       expect(third.refreshToken).not.toBe(second.refreshToken);
       const family = await familyRows(stack.users.viewer.userId);
       expect(family).toHaveLength(3);
@@ -104,12 +100,12 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
     it("reusing a rotated token revokes the whole family and is audited", async () => {
       const victim = await stack.createUser("victim", "engineer");
       const original = await stack.login("victim");
-      const legit = await stack.clients.auth.refresh({ refreshToken: original.refreshToken }, stack.from());
+      const legit = await stack.clients().auth.refresh({ refreshToken: original.refreshToken }, stack.from());
       // The stolen copy of `original` is replayed:
-      const replay = await connectError(stack.clients.auth.refresh({ refreshToken: original.refreshToken }, stack.from("203.0.113.66")));
+      const replay = await connectError(stack.clients().auth.refresh({ refreshToken: original.refreshToken }, stack.from("203.0.113.66")));
       expect([replay.code, replay.rawMessage]).toEqual([Code.Unauthenticated, "invalid or expired refresh token"]);
       // ...so the legitimate newest token is dead too.
-      expect(await outcome(() => stack.clients.auth.refresh({ refreshToken: legit.refreshToken }, stack.from()))).toBe("Unauthenticated");
+      expect(await outcome(() => stack.clients().auth.refresh({ refreshToken: legit.refreshToken }, stack.from()))).toBe("Unauthenticated");
       const family = await familyRows(victim.userId);
       expect(family.length).toBeGreaterThan(0);
       expect(family.every((r) => r.revoked_at !== null)).toBe(true);
@@ -122,7 +118,7 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
     it("two refreshes racing with one token: one wins, the other counts as reuse", async () => {
       const u = await stack.createUser("two-tabs", "viewer");
       const { refreshToken } = await stack.login("two-tabs");
-      const results = await Promise.allSettled([1, 2].map(() => stack.clients.auth.refresh({ refreshToken }, stack.from())));
+      const results = await Promise.allSettled([1, 2].map(() => stack.clients().auth.refresh({ refreshToken }, stack.from())));
       expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
       expect((await familyRows(u.userId)).every((r) => r.revoked_at !== null)).toBe(true);
     });
@@ -130,16 +126,16 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
     it("refuses an expired, unknown or malformed token", async () => {
       const { refreshToken } = await stack.login("engineer2");
       clock += 7 * 24 * 3600 * 1000 + 1000;
-      expect(await outcome(() => stack.clients.auth.refresh({ refreshToken }, stack.from()))).toBe("Unauthenticated");
-      expect(await outcome(() => stack.clients.auth.refresh({ refreshToken: "A".repeat(43) }, stack.from()))).toBe("Unauthenticated");
-      expect(await outcome(() => stack.clients.auth.refresh({ refreshToken: "' OR 1=1 --" }, stack.from()))).toBe("InvalidArgument");
+      expect(await outcome(() => stack.clients().auth.refresh({ refreshToken }, stack.from()))).toBe("Unauthenticated");
+      expect(await outcome(() => stack.clients().auth.refresh({ refreshToken: "A".repeat(43) }, stack.from()))).toBe("Unauthenticated");
+      expect(await outcome(() => stack.clients().auth.refresh({ refreshToken: "' OR 1=1 --" }, stack.from()))).toBe("InvalidArgument");
     });
 
     it("refuses the token of a user deactivated since", async () => {
       const u = await stack.createUser("quitter", "viewer");
       const { refreshToken } = await stack.login("quitter");
       await stack.db.pool.query("UPDATE users SET is_active = false WHERE user_id = $1", [u.userId]);
-      expect(await outcome(() => stack.clients.auth.refresh({ refreshToken }, stack.from()))).toBe("Unauthenticated");
+      expect(await outcome(() => stack.clients().auth.refresh({ refreshToken }, stack.from()))).toBe("Unauthenticated");
     });
   });
 
@@ -147,10 +143,10 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
     it("revokes the session's family; another user's token is left alone", async () => {
       const mine = await stack.login("engineer");
       const theirs = await stack.login("engineer2");
-      await stack.clients.auth.logout({ refreshToken: theirs.refreshToken }, stack.as(mine.accessToken));
-      expect(await outcome(() => stack.clients.auth.refresh({ refreshToken: theirs.refreshToken }, stack.from()))).toBe("ok");
-      await stack.clients.auth.logout({ refreshToken: mine.refreshToken }, stack.as(mine.accessToken));
-      expect(await outcome(() => stack.clients.auth.refresh({ refreshToken: mine.refreshToken }, stack.from()))).toBe("Unauthenticated");
+      await stack.clients().auth.logout({ refreshToken: theirs.refreshToken }, stack.as(mine.accessToken));
+      expect(await outcome(() => stack.clients().auth.refresh({ refreshToken: theirs.refreshToken }, stack.from()))).toBe("ok");
+      await stack.clients().auth.logout({ refreshToken: mine.refreshToken }, stack.as(mine.accessToken));
+      expect(await outcome(() => stack.clients().auth.refresh({ refreshToken: mine.refreshToken }, stack.from()))).toBe("Unauthenticated");
       const logouts = (await auditRows("user_logout")).filter((r) => r.user_id === stack.users.engineer.userId);
       expect(logouts).toHaveLength(1);
     });
@@ -173,7 +169,7 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
     };
 
     it("a ticket works once", async () => {
-      const { ticket, expiresAt } = await stack.clients.auth.createStreamTicket({}, stack.as(access));
+      const { ticket, expiresAt } = await stack.clients().auth.createStreamTicket({}, stack.as(access));
       expect(timestampDate(expiresAt!).getTime() - clock).toBe(30_000);
       const principal = await stack.auth.authenticateStream({ ticket }, commandA);
       expect(principal).toEqual({ userId: stack.users.engineer.userId, username: "engineer", role: "engineer" });
@@ -181,23 +177,23 @@ describe("sessions: login, refresh rotation, logout, stream tickets", () => {
     });
 
     it("two sockets racing with one ticket: exactly one gets in", async () => {
-      const { ticket } = await stack.clients.auth.createStreamTicket({}, stack.as(access));
+      const { ticket } = await stack.clients().auth.createStreamTicket({}, stack.as(access));
       const results = await Promise.allSettled([1, 2, 3].map(() => stack.auth.authenticateStream({ ticket }, commandA)));
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     });
 
     it("an expired ticket is refused", async () => {
-      const { ticket } = await stack.clients.auth.createStreamTicket({}, stack.as(access));
+      const { ticket } = await stack.clients().auth.createStreamTicket({}, stack.as(access));
       clock += 30_001;
       expect(await refusal(stack.auth.authenticateStream({ ticket }, commandA))).toBe("invalid");
     });
 
     it("a ticket bound to a command is good for that command only", async () => {
-      const { ticket } = await stack.clients.auth.createStreamTicket({ commandId: commandA }, stack.as(access));
+      const { ticket } = await stack.clients().auth.createStreamTicket({ commandId: commandA }, stack.as(access));
       expect(await refusal(stack.auth.authenticateStream({ ticket }, commandB))).toBe("invalid");
       expect(await refusal(stack.auth.authenticateStream({ ticket }, "not-a-uuid"))).toBe("invalid");
       await expect(stack.auth.authenticateStream({ ticket }, commandA)).resolves.toMatchObject({ username: "engineer" });
-      expect(await outcome(() => stack.clients.auth.createStreamTicket({ commandId: "x" }, stack.as(access)))).toBe("InvalidArgument");
+      expect(await outcome(() => stack.clients().auth.createStreamTicket({ commandId: "x" }, stack.as(access)))).toBe("InvalidArgument");
     });
 
     it("the ?token= form takes an access token; anything else is refused", async () => {

@@ -1,17 +1,17 @@
 import { ConnectError, Code } from "@connectrpc/connect";
 import { CommandStatus } from "@sovd/proto";
 import { describe, expect, it } from "vitest";
-import { finalStatus, startTestStack, watchToEnd } from "../src/index.js";
+import { finalStatus, startStack, watchToEnd } from "../src/index.js";
 
 /**
- * The walking system of issue 2, end to end: simulated vehicles dial real connectors over
+ * The walking system, end to end: simulated vehicles dial real connectors over
  * gRPC, an engineer submits through the gateway over Connect, the command crosses the bus,
  * chunks are stored and streamed back to every watcher.
  */
 describe("command path", () => {
   it("streams ReadDTC of a fresh vehicle as 3 chunks, stores them and completes", async () => {
-    await using stack = await startTestStack({ vehicles: 1, chunkIntervalMs: 100 });
-    const engineer = stack.clients(await stack.login("engineer"));
+    await using stack = await startStack({ vehicles: 1, chunkIntervalMs: 100 });
+    const engineer = await stack.login("engineer");
     const { command, streamUrl } = await engineer.commands.submitCommand({ vehicleId: stack.vehicleIds[0]!, commandName: "ReadDTC" });
     expect(command?.status).toBe(CommandStatus.PENDING);
     expect(streamUrl).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:${stack.gateway.port}/ws/responses/${command!.commandId}$`));
@@ -48,8 +48,8 @@ describe("command path", () => {
   });
 
   it("ClearDTC empties the vehicle's codes, so ReadDTC then answers only the final chunk", async () => {
-    await using stack = await startTestStack({ vehicles: 1 });
-    const engineer = stack.clients(await stack.login("engineer"));
+    await using stack = await startStack({ vehicles: 1 });
+    const engineer = await stack.login("engineer");
     const vehicleId = stack.vehicleIds[0]!;
     const clear = await engineer.commands.submitCommand({ vehicleId, commandName: "ClearDTC" });
     const cleared = await watchToEnd(engineer, clear.command!.commandId);
@@ -62,8 +62,8 @@ describe("command path", () => {
   });
 
   it("ReadDataByID with samples 5 streams 5 progressive samples then the final chunk", async () => {
-    await using stack = await startTestStack({ vehicles: 1 });
-    const engineer = stack.clients(await stack.login("engineer"));
+    await using stack = await startStack({ vehicles: 1 });
+    const engineer = await stack.login("engineer");
     const { command } = await engineer.commands.submitCommand({
       vehicleId: stack.vehicleIds[0]!,
       commandName: "ReadDataByID",
@@ -82,8 +82,8 @@ describe("command path", () => {
   });
 
   it("gives a late joiner the stored chunks once, in order, then the rest live; two watchers get everything; after_sequence resumes", async () => {
-    await using stack = await startTestStack({ vehicles: 1, chunkIntervalMs: 150 });
-    const engineer = stack.clients(await stack.login("engineer"));
+    await using stack = await startStack({ vehicles: 1, chunkIntervalMs: 150 });
+    const engineer = await stack.login("engineer");
     const { command } = await engineer.commands.submitCommand({
       vehicleId: stack.vehicleIds[0]!,
       commandName: "ReadDataByID",
@@ -105,9 +105,9 @@ describe("command path", () => {
   });
 
   it("routes every command to the right vehicle over two connectors, also after a vehicle moves to the other connector", async () => {
-    await using stack = await startTestStack({ vehicles: 4, connectors: 2 });
+    await using stack = await startStack({ vehicles: 4, connectors: 2 });
     expect(stack.connectors.map((c) => c.sessionCount())).toEqual([2, 2]);
-    const engineer = stack.clients(await stack.login("engineer"));
+    const engineer = await stack.login("engineer");
     const run = async (vehicleId: string): Promise<string> => {
       const { command } = await engineer.commands.submitCommand({ vehicleId, commandName: "ReadDataByID", params: { dataId: "0xF190" } });
       const seen = await watchToEnd(engineer, command!.commandId);
@@ -128,9 +128,8 @@ describe("command path", () => {
   });
 
   it("answers gRPC clients (HTTP/2) on the same port", async () => {
-    await using stack = await startTestStack({ vehicles: 1 });
-    const token = await stack.login("engineer");
-    const grpc = stack.clients(token, "grpc");
+    await using stack = await startStack({ vehicles: 1 });
+    const grpc = await stack.login("engineer", { protocol: "grpc" });
     const types = await grpc.commands.listCommandTypes({});
     expect(types.commandTypes.map((t) => t.name)).toEqual(["ReadDTC", "ClearDTC", "ReadDataByID"]);
     const { command } = await grpc.commands.submitCommand({ vehicleId: stack.vehicleIds[0]!, commandName: "ReadDTC" });
@@ -140,8 +139,8 @@ describe("command path", () => {
   });
 
   it("rejects bad input with the right codes and writes nothing", async () => {
-    await using stack = await startTestStack({ vehicles: 1 });
-    const engineer = stack.clients(await stack.login("engineer"));
+    await using stack = await startStack({ vehicles: 1 });
+    const engineer = await stack.login("engineer");
     const codeOf = async (p: Promise<unknown>): Promise<[Code, string]> => {
       const err = await p.then(
         () => undefined,

@@ -1,16 +1,10 @@
 import { NoRespondersError } from "@sovd/platform";
 import { CommandStatus } from "@sovd/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, type ConnectorStack } from "../src/connector-stack.js";
+import { describe, expect, it } from "vitest";
+import { useStack } from "../src/index.js";
 
 describe("connector: several connectors share the fleet", () => {
-  let stack: ConnectorStack;
-  beforeAll(async () => {
-    stack = await startConnectorStack();
-  });
-  afterAll(async () => {
-    await stack.close();
-  });
+  const stack = useStack({ gateway: "none" });
 
   it("routes every command to the connector and vehicle that holds it; an offline vehicle has no responder", async () => {
     const connectors = [await stack.startConnector(), await stack.startConnector()];

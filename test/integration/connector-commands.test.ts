@@ -1,33 +1,13 @@
 import { ErrorMessages, CommandStatus, type CommandEvent } from "@sovd/proto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, type ConnectorStack } from "../src/connector-stack.js";
+import { describe, expect, it } from "vitest";
+import { useStack } from "../src/index.js";
 
 const P0420 = { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" };
 const P0171 = { dtcCode: "P0171", description: "System Too Lean (Bank 1)" };
 
 describe("connector: command path", () => {
-  let stack: ConnectorStack;
-  beforeAll(async () => {
-    stack = await startConnectorStack();
-  });
-  afterEach(async () => {
-    await stack.reset();
-  });
-  afterAll(async () => {
-    await stack.close();
-  });
+  const stack = useStack({ gateway: "none" }, { resetAfterEach: true });
 
-  const commandRow = async (commandId: string) =>
-    (
-      await stack.db.pool.query<{
-        status: string;
-        error_message: string | null;
-        failure_phase: string | null;
-        started_at: Date | null;
-        completed_at: Date | null;
-        last_sequence: number;
-      }>("SELECT status, error_message, failure_phase, started_at, completed_at, last_sequence FROM commands WHERE command_id = $1", [commandId])
-    ).rows[0]!;
   const responses = async (commandId: string) =>
     (
       await stack.db.pool.query<{ sequence_number: number; is_final: boolean; response_payload: Record<string, unknown> }>(
@@ -69,7 +49,7 @@ describe("connector: command path", () => {
     const { rows } = await stack.db.pool.query<{ correlation_id: string }>("SELECT correlation_id FROM commands WHERE command_id = $1", [commandId]);
     expect(execute.correlationId).toBe(rows[0]!.correlation_id);
     await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.IN_PROGRESS);
-    expect((await commandRow(commandId)).started_at).toBeInstanceOf(Date);
+    expect((await stack.commandRow(commandId)).started_at).toBeInstanceOf(Date);
 
     vehicle.chunk(commandId, 1, false, P0420);
     vehicle.chunk(commandId, 2, false, P0171);
@@ -91,7 +71,7 @@ describe("connector: command path", () => {
       { sequence_number: 2, is_final: false, response_payload: P0171 },
       { sequence_number: 3, is_final: true, response_payload: { status: "complete", totalDtcs: 2 } },
     ]);
-    const row = await commandRow(commandId);
+    const row = await stack.commandRow(commandId);
     expect(row).toMatchObject({ status: "completed", error_message: null, last_sequence: 3 });
     expect(row.completed_at).toBeInstanceOf(Date);
     const audit = await audits(commandId);
@@ -139,7 +119,7 @@ describe("connector: command path", () => {
     // The vehicle is told to stop.
     await vehicle.next((m) => (m.kind.case === "cancel" && m.kind.value.commandId === commandId ? true : undefined));
 
-    const row = await commandRow(commandId);
+    const row = await stack.commandRow(commandId);
     expect(row).toMatchObject({ status: "failed", error_message: ErrorMessages.malformed, failure_phase: "response" });
     expect(row.completed_at).toBeInstanceOf(Date);
     expect((await responses(commandId)).map((r) => r.sequence_number)).toEqual([1]);
@@ -153,7 +133,7 @@ describe("connector: command path", () => {
     // Chunks after the end change nothing.
     vehicle.chunk(commandId, 2, true, { status: "complete", totalDtcs: 1 });
     await expect.poll(() => dropped(connector.registry, "after_terminal")).toBe(1);
-    expect((await commandRow(commandId)).status).toBe("failed");
+    expect((await stack.commandRow(commandId)).status).toBe("failed");
   });
 
   it("caps the raw bytes kept in the audit row at 4 KiB", async () => {
@@ -171,7 +151,7 @@ describe("connector: command path", () => {
     vehicle.failure(commandId, "ECU 0x10 did not answer");
     const error = await events.waitFor((e) => e.event.case === "error");
     expect(error.event.case === "error" && error.event.value.errorMessage).toBe("ECU 0x10 did not answer");
-    expect(await commandRow(commandId)).toMatchObject({ status: "failed", error_message: "ECU 0x10 did not answer", failure_phase: "response" });
+    expect(await stack.commandRow(commandId)).toMatchObject({ status: "failed", error_message: "ECU 0x10 did not answer", failure_phase: "response" });
     expect((await audits(commandId)).map((a) => a.action)).toEqual(["command_failed"]);
   });
 
@@ -222,7 +202,7 @@ describe("connector: command path", () => {
     vehicle.chunk(commandId, 2, false, P0171);
     await expect.poll(() => dropped(connector.registry, "after_terminal")).toBe(1);
     expect(await responses(commandId)).toHaveLength(1);
-    expect((await commandRow(commandId)).status).toBe("cancelled");
+    expect((await stack.commandRow(commandId)).status).toBe("cancelled");
   });
 
   it("a chunk for a command that ended elsewhere (cancel message missed) is dropped and the vehicle told to stop", async () => {

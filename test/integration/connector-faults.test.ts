@@ -1,28 +1,12 @@
 import { CommandStatus, ErrorMessages, FailurePhase } from "@sovd/proto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, type ConnectorStack } from "../src/connector-stack.js";
+import { describe, expect, it } from "vitest";
+import { useStack } from "../src/index.js";
 
 const P0420 = { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" };
 
 describe("connector: faults end in a clear status", () => {
-  let stack: ConnectorStack;
-  beforeAll(async () => {
-    stack = await startConnectorStack();
-  });
-  afterEach(async () => {
-    await stack.reset();
-  });
-  afterAll(async () => {
-    await stack.close();
-  });
+  const stack = useStack({ gateway: "none" }, { resetAfterEach: true });
 
-  const commandRow = async (commandId: string) =>
-    (
-      await stack.db.pool.query<{ status: string; error_message: string | null; failure_phase: string | null; completed_at: Date | null; deadline_at: Date; started_at: Date | null }>(
-        "SELECT status, error_message, failure_phase, completed_at, deadline_at, started_at FROM commands WHERE command_id = $1",
-        [commandId],
-      )
-    ).rows[0]!;
   const auditRows = async (commandId: string) =>
     (
       await stack.db.pool.query<{ action: string; details: Record<string, unknown> }>(
@@ -58,7 +42,7 @@ describe("connector: faults end in a clear status", () => {
     expect(error.event.case === "error" && error.event.value).toMatchObject({ errorMessage: "Vehicle connection timeout", phase: FailurePhase.RESPONSE });
     const failed = await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.FAILED);
     expect(failed.event.case === "status" && failed.event.value.failure?.configuredTimeoutMs).toBe(300);
-    const row = await commandRow(commandId);
+    const row = await stack.commandRow(commandId);
     expect(row).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
     expect(row.completed_at).toBeInstanceOf(Date);
     expect((await auditRows(commandId)).map((a) => a.action)).toEqual(["command_timeout"]);
@@ -68,7 +52,7 @@ describe("connector: faults end in a clear status", () => {
     vehicle.chunk(commandId, 2, true, { status: "complete", totalDtcs: 1 });
     await expect.poll(() => metric(connector.registry, "chunks_dropped_total", 'reason="after_terminal"')).toBe(2);
     expect(await responseCount(commandId)).toBe(0);
-    expect(await commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
+    expect(await stack.commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
     expect(events.items.filter((e) => e.event.case === "response")).toHaveLength(0);
   });
 
@@ -83,9 +67,9 @@ describe("connector: faults end in a clear status", () => {
     vehicle.drop();
     const error = await events.waitFor((e) => e.event.case === "error");
     expect(error.event.case === "error" && error.event.value.errorMessage).toBe("Vehicle unreachable");
-    expect(await commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.unreachable, failure_phase: "response" });
-    await expect.poll(async () => (await commandRow(second)).status).toBe("failed");
-    expect(await commandRow(second)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "delivery" });
+    expect(await stack.commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.unreachable, failure_phase: "response" });
+    await expect.poll(async () => (await stack.commandRow(second)).status).toBe("failed");
+    expect(await stack.commandRow(second)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "delivery" });
     expect((await auditRows(second)).map((a) => a.action)).toEqual(["command_failed"]);
     const { rows } = await stack.db.pool.query<{ connection_status: string }>("SELECT connection_status FROM vehicles WHERE vehicle_id = $1", [id.vehicleId]);
     expect(rows[0]!.connection_status).toBe("offline");
@@ -95,7 +79,7 @@ describe("connector: faults end in a clear status", () => {
     const { connector, vehicle, commandId } = await inFlight({ FAULT_UNREACHABLE_RATE: "1", FAULT_SEED: "42" });
     expect(await stack.dispatch(commandId)).toMatchObject({ accepted: false, reason: "unreachable" });
     expect(await stack.dispatch(commandId)).toMatchObject({ accepted: false, reason: "unreachable" });
-    expect((await commandRow(commandId)).status).toBe("pending");
+    expect((await stack.commandRow(commandId)).status).toBe("pending");
     expect(vehicle.received.filter((m) => m.kind.case === "execute")).toHaveLength(0);
     expect(await metric(connector.registry, "faults_injected_total", 'fault="unreachable"')).toBe(2);
   });
@@ -107,7 +91,7 @@ describe("connector: faults end in a clear status", () => {
     vehicle.chunk(commandId, 1, false, P0420);
     vehicle.chunk(commandId, 2, true, { status: "complete", totalDtcs: 1 });
     await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.FAILED);
-    expect(await commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
+    expect(await stack.commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
     expect(await responseCount(commandId)).toBe(0);
     expect((await auditRows(commandId)).map((a) => a.action)).toEqual(["command_timeout"]);
     expect(await metric(connector.registry, "faults_injected_total", 'fault="timeout"')).toBe(1);
@@ -121,7 +105,7 @@ describe("connector: faults end in a clear status", () => {
     vehicle.chunk(commandId, 1, false, P0420);
     const error = await events.waitFor((e) => e.event.case === "error");
     expect(error.event.case === "error" && error.event.value.errorMessage).toBe("Invalid response format from vehicle");
-    expect(await commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.malformed, failure_phase: "response" });
+    expect(await stack.commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.malformed, failure_phase: "response" });
     const audit = (await auditRows(commandId)).find((a) => a.action === "command_failed")!;
     expect(audit.details.fault_injected).toBe(true);
     expect(typeof audit.details.raw_payload_base64).toBe("string");
@@ -145,23 +129,23 @@ describe("connector: faults end in a clear status", () => {
     await connector.abort();
     expect((await vehicle.status).code).not.toBe("ok");
     // The crash left it in progress.
-    expect((await commandRow(commandId)).status).toBe("in_progress");
+    expect((await stack.commandRow(commandId)).status).toBe("in_progress");
 
     const survivor = await stack.startConnector({ SWEEP_INTERVAL_MS: "50" });
     const error = await events.waitFor((e) => e.event.case === "error", 15_000);
     expect(error.event.case === "error" && error.event.value.errorMessage).toBe("Vehicle connection timeout");
-    const row = await commandRow(commandId);
+    const row = await stack.commandRow(commandId);
     expect(row).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout, failure_phase: "response" });
     expect(row.completed_at!.getTime()).toBeGreaterThanOrEqual(row.deadline_at.getTime());
     const audit = await auditRows(commandId);
     expect(audit.map((a) => a.action)).toEqual(["command_timeout"]);
     expect(audit[0]!.details).toMatchObject({ swept: true, previous_status: "in_progress" });
 
-    await expect.poll(async () => (await commandRow(queued)).status).toBe("failed");
-    expect(await commandRow(queued)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "dispatch" });
+    await expect.poll(async () => (await stack.commandRow(queued)).status).toBe("failed");
+    expect(await stack.commandRow(queued)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "dispatch" });
     expect((await auditRows(queued)).map((a) => a.action)).toEqual(["command_failed"]);
-    await expect.poll(async () => (await commandRow(pending)).status).toBe("failed");
-    expect(await commandRow(pending)).toMatchObject({ error_message: ErrorMessages.timeout, failure_phase: "dispatch" });
+    await expect.poll(async () => (await stack.commandRow(pending)).status).toBe("failed");
+    expect(await stack.commandRow(pending)).toMatchObject({ error_message: ErrorMessages.timeout, failure_phase: "dispatch" });
     await expect.poll(() => metric(survivor.registry, "command_sweeps_total")).toBe(3);
   });
 
@@ -189,7 +173,7 @@ describe("connector: faults end in a clear status", () => {
     await stack.insertVehicle(id);
     const first = await stack.insertCommand({ vehicleId: id.vehicleId, status: "queued", timeoutMs: 5000 });
     const second = await stack.insertCommand({ vehicleId: id.vehicleId, status: "queued", commandName: "ClearDTC" });
-    const viewer = await stack.insertUser("viewer");
+    const viewer = stack.users.viewer.userId;
     const forbidden = await stack.insertCommand({ vehicleId: id.vehicleId, status: "queued", userId: viewer });
     // The queue TTL is long; the command's own timeout starts at delivery.
     await stack.db.pool.query("UPDATE commands SET deadline_at = now() + interval '1 hour' WHERE command_id = $1", [first]);
@@ -200,12 +184,12 @@ describe("connector: faults end in a clear status", () => {
     const e2 = await vehicle.execute();
     expect([e1.commandId, e2.commandId]).toEqual([first, second]);
     await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.IN_PROGRESS);
-    const row = await commandRow(first);
+    const row = await stack.commandRow(first);
     expect(row.status).toBe("in_progress");
     expect(row.deadline_at.getTime() - row.started_at!.getTime()).toBeGreaterThan(4900);
     expect(row.deadline_at.getTime() - row.started_at!.getTime()).toBeLessThan(5100);
-    await expect.poll(async () => (await commandRow(forbidden)).status).toBe("failed");
-    expect(await commandRow(forbidden)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "dispatch" });
+    await expect.poll(async () => (await stack.commandRow(forbidden)).status).toBe("failed");
+    expect(await stack.commandRow(forbidden)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "dispatch" });
     expect(vehicle.received.some((m) => m.kind.case === "execute" && m.kind.value.commandId === forbidden)).toBe(false);
   });
 
@@ -224,7 +208,7 @@ describe("connector: faults end in a clear status", () => {
     vehicle.chunk(commandId, 1, true, { status: "complete", totalDtcs: 0 });
     await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.COMPLETED);
     await closing;
-    expect(await commandRow(stuck)).toMatchObject({ status: "failed", error_message: ErrorMessages.unreachable, failure_phase: "delivery" });
+    expect(await stack.commandRow(stuck)).toMatchObject({ status: "failed", error_message: ErrorMessages.unreachable, failure_phase: "delivery" });
     expect((await vehicle.status).code).toBe("unavailable");
     const { rows } = await stack.db.pool.query<{ connection_status: string }>("SELECT connection_status FROM vehicles WHERE vehicle_id = $1", [id.vehicleId]);
     expect(rows[0]!.connection_status).toBe("offline");

@@ -1,19 +1,10 @@
 import { signVehicleToken } from "@sovd/link";
 import { ConnectionStatus } from "@sovd/proto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, TEST_VEHICLE_SECRET, type ConnectorStack } from "../src/connector-stack.js";
+import { describe, expect, it } from "vitest";
+import { TEST_VEHICLE_SECRET, useStack } from "../src/index.js";
 
 describe("connector: vehicle sessions", () => {
-  let stack: ConnectorStack;
-  beforeAll(async () => {
-    stack = await startConnectorStack();
-  });
-  afterEach(async () => {
-    await stack.reset();
-  });
-  afterAll(async () => {
-    await stack.close();
-  });
+  const stack = useStack({ gateway: "none" }, { resetAfterEach: true });
 
   const vehicleRow = async (vehicleId: string) =>
     (

@@ -4,8 +4,8 @@ import { publishCommandEvent, responseFromRow } from "@sovd/domain";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { CommandEventSchema, CommandService, CommandStatus, FailurePhase, type CommandEvent } from "@sovd/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeOf, startGatewayStack, take, type GatewayStack, type UserClients } from "./gateway-stack.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { codeOf, take, useStack, type UserSession } from "../src/index.js";
 
 const secondsOf = (s: number) => ({ seconds: BigInt(s), nanos: 0 });
 const kinds = (events: CommandEvent[]) =>
@@ -18,7 +18,7 @@ const kinds = (events: CommandEvent[]) =>
   );
 
 /** Opens a watch and waits for its first (replayed) event, so the bus subscription exists. */
-async function openWatch(client: UserClients["commands"], commandId: string, afterSequence = 0) {
+async function openWatch(client: UserSession["commands"], commandId: string, afterSequence = 0) {
   const abort = new AbortController();
   const it = client.watchCommand({ commandId, afterSequence }, { signal: abort.signal })[Symbol.asyncIterator]();
   const events: CommandEvent[] = [];
@@ -38,19 +38,15 @@ async function openWatch(client: UserClients["commands"], commandId: string, aft
 }
 
 describe("gateway command path", () => {
-  let stack: GatewayStack;
-  let engineer: UserClients;
+  const stack = useStack({ fakeConnector: true });
+  let engineer: UserSession;
 
   beforeAll(async () => {
-    stack = await startGatewayStack();
     engineer = await stack.login("engineer");
-  });
-  afterAll(async () => {
-    await stack?.close();
   });
 
   it.each(["connect", "grpc"] as const)("login, submit and watch a ReadDTC over %s: replay then live, in order, ending at completed", async (protocol) => {
-    const me = await stack.login("engineer", protocol);
+    const me = await stack.login("engineer", { protocol });
     const v = stack.vehicle(0);
     const connector = await stack.fakeConnector(v.vehicleId);
     try {

@@ -1,12 +1,7 @@
-import { loadConnectorConfig, startConnector, type Connector } from "@sovd/connector";
-import { createLogger } from "@sovd/platform";
 import { CommandStatus, type CommandEvent } from "@sovd/proto";
-import { loadFleetConfig, startFleet, type Fleet } from "@sovd/vehicle-sim";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uniqueFleetBase } from "../src/infra.js";
-import { startGatewayStack, take, type GatewayStack } from "./gateway-stack.js";
+import { describe, expect, it } from "vitest";
+import { take, useStack } from "../src/index.js";
 
-const VEHICLE_SECRET = "gateway-e2e-vehicle-secret-0123456789";
 const payloads = (events: CommandEvent[]) => events.flatMap((e) => (e.event.case === "response" ? [e.event.value.payload] : []));
 const lastStatus = (events: CommandEvent[]) => {
   const last = events.at(-1);
@@ -14,38 +9,11 @@ const lastStatus = (events: CommandEvent[]) => {
 };
 
 describe("gateway end to end with the real connector and a simulated vehicle", () => {
-  let stack: GatewayStack;
-  let connector: Connector;
-  let fleet: Fleet;
-  let vehicleIds: string[];
-
-  beforeAll(async () => {
-    stack = await startGatewayStack();
-    const logger = createLogger({ service: "e2e", level: "silent" });
-    connector = await startConnector(
-      loadConnectorConfig({ VEHICLE_TOKEN_SECRET: VEHICLE_SECRET, CONNECTOR_GRPC_PORT: "0", CONNECTOR_HTTP_PORT: "0", CONNECTOR_HOST: "127.0.0.1" }),
-      { pool: stack.db.pool, bus: stack.bus, logger },
-    );
-    const first = uniqueFleetBase();
-    fleet = await startFleet(
-      loadFleetConfig(
-        { VEHICLE_TOKEN_SECRET: VEHICLE_SECRET, SIM_CHUNK_INTERVAL_MS: "20", SIM_NETWORK_DELAY_MS: "0-0", CONNECTOR_URL: `127.0.0.1:${connector.grpcPort}` },
-        ["--vehicles", "2", "--first-index", String(first)],
-      ),
-      { logger },
-    );
-    await fleet.waitUntilOnline(10_000);
-    vehicleIds = fleet.vehicles.map((v) => v.identity.vehicleId);
-  });
-  afterAll(async () => {
-    await fleet?.close();
-    await connector?.close();
-    await stack?.close();
-  });
+  const stack = useStack({ connectors: 1, vehicles: 2 });
 
   it("ReadDTC over Connect (HTTP/1.1) streams P0420, P0171, then the final chunk, all stored", async () => {
-    const me = await stack.login("engineer", "connect");
-    const read = await me.commands.submitCommand({ vehicleId: vehicleIds[0]!, commandName: "ReadDTC" });
+    const me = await stack.login("engineer", { protocol: "connect" });
+    const read = await me.commands.submitCommand({ vehicleId: stack.vehicleIds[0]!, commandName: "ReadDTC" });
     const events = await take(me.commands.watchCommand({ commandId: read.command!.commandId }));
     expect(lastStatus(events)).toBe(CommandStatus.COMPLETED);
     expect(payloads(events)).toEqual([
@@ -63,10 +31,10 @@ describe("gateway end to end with the real connector and a simulated vehicle", (
   });
 
   it("ClearDTC then ReadDTC over gRPC (HTTP/2): the second answer is only the final chunk", async () => {
-    const me = await stack.login("engineer", "grpc");
-    const clear = await me.commands.submitCommand({ vehicleId: vehicleIds[1]!, commandName: "ClearDTC" });
+    const me = await stack.login("engineer", { protocol: "grpc" });
+    const clear = await me.commands.submitCommand({ vehicleId: stack.vehicleIds[1]!, commandName: "ClearDTC" });
     expect(payloads(await take(me.commands.watchCommand({ commandId: clear.command!.commandId })))).toEqual([{ status: "cleared", clearedCount: 2 }]);
-    const read = await me.commands.submitCommand({ vehicleId: vehicleIds[1]!, commandName: "ReadDTC" });
+    const read = await me.commands.submitCommand({ vehicleId: stack.vehicleIds[1]!, commandName: "ReadDTC" });
     const events = await take(me.commands.watchCommand({ commandId: read.command!.commandId }));
     expect(payloads(events)).toEqual([{ status: "complete", totalDtcs: 0 }]);
     expect(lastStatus(events)).toBe(CommandStatus.COMPLETED);

@@ -7,23 +7,19 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { loadGatewayConfig, startGateway } from "@sovd/gateway";
 import { createLogger, createMemoryBus } from "@sovd/platform";
 import { ConnectionStatus, VehicleEventSchema, presenceSubject } from "@sovd/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startGatewayStack, type GatewayStack, type UserClients } from "./gateway-stack.js";
+import { TEST_ENV, useStack, type UserSession } from "../src/index.js";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 describe("gateway HTTP surface, breaker and shutdown", () => {
-  let stack: GatewayStack;
-  let engineer: UserClients;
+  const stack = useStack({ fakeConnector: true, env: { BREAKER_COOLDOWN_MS: "400" } });
+  let engineer: UserSession;
 
   beforeAll(async () => {
-    stack = await startGatewayStack({ BREAKER_COOLDOWN_MS: "400" });
     engineer = await stack.login("engineer");
-  });
-  afterAll(async () => {
-    await stack?.close();
   });
 
   it("health: live, and ready naming each dependency", async () => {
@@ -35,8 +31,9 @@ describe("gateway HTTP surface, breaker and shutdown", () => {
   });
 
   it("readiness turns 503 and names the bus when the bus is gone", async () => {
+    // A gateway of its own on the same database, with an in-process bus the test can close.
     const bus = createMemoryBus();
-    const config = loadGatewayConfig({ JWT_SECRET: "gateway-test-secret-0123456789-abcdefghijkl", GATEWAY_PORT: "0", GATEWAY_HOST: "127.0.0.1" });
+    const config = loadGatewayConfig(TEST_ENV);
     const second = await startGateway(config, { pool: stack.db.pool, bus, logger: createLogger({ service: "gateway", level: "silent" }) });
     try {
       await bus.close();
@@ -82,7 +79,7 @@ describe("gateway HTTP surface, breaker and shutdown", () => {
     expect(denied.headers.get("access-control-allow-origin")).toBeNull();
     const call = await fetch(`${stack.baseUrl}/sovd.v1.CommandService/ListCommandTypes`, {
       method: "POST",
-      headers: { origin: "https://app.example.com", "content-type": "application/json", authorization: `Bearer ${engineer.token}` },
+      headers: { origin: "https://app.example.com", "content-type": "application/json", authorization: `Bearer ${engineer.accessToken}` },
       body: "{}",
     });
     expect(call.status).toBe(200);
@@ -121,7 +118,7 @@ describe("gateway HTTP surface, breaker and shutdown", () => {
     const before = (await stack.db.pool.query("SELECT count(*)::int AS n FROM commands")).rows[0].n;
     const res = await fetch(`${stack.baseUrl}/sovd.v1.CommandService/SubmitCommand`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${engineer.token}` },
+      headers: { "content-type": "application/json", authorization: `Bearer ${engineer.accessToken}` },
       body: JSON.stringify({ vehicleId: stack.vehicle(0).vehicleId, commandName: "ReadDTC", params: { junk: "x".repeat(100_000) } }),
     });
     expect(res.status).toBeGreaterThanOrEqual(400);
@@ -140,7 +137,7 @@ describe("gateway HTTP surface, breaker and shutdown", () => {
         "--schema",
         "proto",
         "-H",
-        `authorization: Bearer ${engineer.token}`,
+        `authorization: Bearer ${engineer.accessToken}`,
         `${stack.baseUrl}/sovd.v1.CommandService/ListCommandTypes`,
       ],
       { cwd: root, timeout: 20_000 },
@@ -231,7 +228,7 @@ describe("gateway HTTP surface, breaker and shutdown", () => {
     const watchersBefore = stack.gateway.watcherCount();
     const watch = engineer.commands.watchCommand({ commandId: id })[Symbol.asyncIterator]();
     expect((await watch.next()).value?.event.case).toBe("status");
-    const ws = new WebSocket(`${stack.baseUrl.replace("http", "ws")}/ws/responses/${id}?token=${engineer.token}`);
+    const ws = new WebSocket(`${stack.baseUrl.replace("http", "ws")}/ws/responses/${id}?token=${engineer.accessToken}`);
     const wsClosed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
     await new Promise((resolve) => ws.once("open", resolve));
     await expect.poll(() => stack.gateway.watcherCount()).toBe(watchersBefore + 2);

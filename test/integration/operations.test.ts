@@ -1,21 +1,6 @@
-import { Writable } from "node:stream";
-import { loadGatewayConfig, startGateway } from "@sovd/gateway";
-import { createLogger, createNatsBus, createPool, type Bus } from "@sovd/platform";
 import { CommandStatus, ErrorMessages } from "@sovd/proto";
 import { describe, expect, it } from "vitest";
-import { createTestBus, createTestDatabase, finalStatus, startTcpProxy, startTestStack, STACK_JWT_SECRET, watchToEnd } from "../src/index.js";
-
-/** Log lines of every service of a stack, parsed. */
-function captureLogs(): { lines: Array<Record<string, unknown>>; stream: Writable } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split("\n")) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, stream };
-}
+import { finalStatus, startStack, watchToEnd } from "../src/index.js";
 
 /** `/health/ready` of a gateway: the HTTP status and what it says about one dependency. */
 async function readiness(port: number, dependency: string): Promise<[number, unknown]> {
@@ -25,9 +10,8 @@ async function readiness(port: number, dependency: string): Promise<[number, unk
 
 describe("operating the system", () => {
   it("follows one command by its request id through the gateway's, the connector's and the simulator's logs and onto its row", async () => {
-    const logs = captureLogs();
-    await using stack = await startTestStack({ vehicles: 1, logger: createLogger({ service: "stack", level: "debug", destination: logs.stream }) });
-    const engineer = stack.clients(await stack.login("engineer"));
+    await using stack = await startStack({ vehicles: 1 });
+    const engineer = await stack.login("engineer");
     const requestId = `trace-${Date.now()}`;
     const { command } = await engineer.commands.submitCommand(
       { vehicleId: stack.vehicleIds[0]!, commandName: "ReadDTC" },
@@ -39,13 +23,13 @@ describe("operating the system", () => {
     expect(row.rows[0]!.correlation_id).toBe(requestId);
     // One grep: every service that touched the command logged the request id.
     await expect
-      .poll(() => new Set(logs.lines.filter((l) => l.requestId === requestId).map((l) => l.service)))
+      .poll(() => new Set(stack.logs.filter((l) => l.requestId === requestId).map((l) => l.service)))
       .toEqual(new Set(["gateway", "connector", "vehicle-sim"]));
   });
 
   it("delivers a queued command when its offline vehicle comes back, and expires one whose vehicle stays away", async () => {
-    await using stack = await startTestStack({ vehicles: 2 });
-    const engineer = stack.clients(await stack.login("engineer"));
+    await using stack = await startStack({ vehicles: 2 });
+    const engineer = await stack.login("engineer");
     const [back, away] = [stack.fleet.vehicle(0), stack.fleet.vehicle(1)];
     back.disconnect();
     away.disconnect();
@@ -79,57 +63,29 @@ describe("operating the system", () => {
   });
 
   it("readiness turns 503 naming the database while it is away, and recovers when it returns", async () => {
-    await using db = await createTestDatabase();
-    const target = new URL(db.url);
-    await using proxy = await startTcpProxy(target.hostname, Number(target.port));
-    const viaProxy = new URL(db.url);
-    viaProxy.port = String(proxy.port);
-    const pool = createPool({ url: viaProxy.toString(), schema: db.schema, max: 1 });
-    const bus = await createTestBus();
-    const gateway = await startGateway(loadGatewayConfig({ JWT_SECRET: STACK_JWT_SECRET, GATEWAY_PORT: "0" }), {
-      pool,
-      bus,
-      logger: createLogger({ service: "gateway", level: "silent" }),
-    });
-    try {
-      const ready = (): Promise<[number, unknown]> => readiness(gateway.port, "database");
-      expect(await ready()).toEqual([200, "ok"]);
-      await proxy.cut();
-      const [status, database] = await ready();
-      expect(status).toBe(503);
-      expect(database).not.toBe("ok");
-      expect((await fetch(`http://127.0.0.1:${gateway.port}/health/live`)).status).toBe(200);
-      await proxy.restore();
-      await expect.poll(async () => (await ready())[0], { timeout: 15_000 }).toBe(200);
-    } finally {
-      await gateway.close();
-      await bus.close();
-      await pool.end();
-    }
+    await using stack = await startStack({ proxied: ["database"] });
+    const proxy = stack.proxy("database");
+    const ready = (): Promise<[number, unknown]> => readiness(stack.gateway.port, "database");
+    expect(await ready()).toEqual([200, "ok"]);
+    await proxy.cut();
+    const [status, database] = await ready();
+    expect(status).toBe(503);
+    expect(database).not.toBe("ok");
+    expect((await fetch(`http://127.0.0.1:${stack.gateway.port}/health/live`)).status).toBe(200);
+    await proxy.restore();
+    await expect.poll(async () => (await ready())[0], { timeout: 15_000 }).toBe(200);
   });
 
   // The in-process bus cannot go away on its own; this needs a NATS server (CI sets NATS_URL).
   it.skipIf(!process.env.NATS_URL)("readiness turns 503 naming the bus while NATS is away, and recovers when it returns", async () => {
-    await using db = await createTestDatabase();
-    const nats = new URL(process.env.NATS_URL!);
-    await using proxy = await startTcpProxy(nats.hostname, Number(nats.port || 4222));
-    const bus: Bus = await createNatsBus({ url: `nats://127.0.0.1:${proxy.port}`, name: "readiness-test" });
-    const gateway = await startGateway(loadGatewayConfig({ JWT_SECRET: STACK_JWT_SECRET, GATEWAY_PORT: "0" }), {
-      pool: db.pool,
-      bus,
-      logger: createLogger({ service: "gateway", level: "silent" }),
-    });
-    try {
-      const ready = (): Promise<[number, unknown]> => readiness(gateway.port, "bus");
-      expect(await ready()).toEqual([200, "ok"]);
-      await proxy.cut();
-      await expect.poll(async () => (await ready())[0], { timeout: 15_000 }).toBe(503);
-      expect((await ready())[1]).not.toBe("ok");
-      await proxy.restore();
-      await expect.poll(async () => (await ready())[0], { timeout: 20_000 }).toBe(200);
-    } finally {
-      await gateway.close();
-      await bus.close();
-    }
+    await using stack = await startStack({ proxied: ["bus"] });
+    const proxy = stack.proxy("bus");
+    const ready = (): Promise<[number, unknown]> => readiness(stack.gateway.port, "bus");
+    expect(await ready()).toEqual([200, "ok"]);
+    await proxy.cut();
+    await expect.poll(async () => (await ready())[0], { timeout: 15_000 }).toBe(503);
+    expect((await ready())[1]).not.toBe("ok");
+    await proxy.restore();
+    await expect.poll(async () => (await ready())[0], { timeout: 20_000 }).toBe(200);
   });
 });

@@ -1,9 +1,10 @@
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@sovd/proto";
+import { captureLogs } from "@sovd/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { codeOf, PASSWORD, startGatewayStack, take, type GatewayStack, type UserClients } from "./gateway-stack.js";
+import { codeOf, take, TEST_PASSWORD, useStack, type UserSession } from "../src/index.js";
 
 /** Opens a WebSocket and resolves with the first message or the close, whichever comes first. */
 function wsFirst(url: string): Promise<{ message?: Record<string, unknown>; close?: { code: number; reason: string } }> {
@@ -19,12 +20,11 @@ function wsFirst(url: string): Promise<{ message?: Record<string, unknown>; clos
 }
 
 describe("secrets stay out of logs; others' commands stay invisible", () => {
-  let stack: GatewayStack;
-  let engineer: UserClients;
+  const stack = useStack({ fakeConnector: true });
+  let engineer: UserSession;
   let commandId: string;
   let stopConnector: () => void;
   beforeAll(async () => {
-    stack = await startGatewayStack();
     engineer = await stack.login("engineer");
     const v = stack.vehicle(0);
     stopConnector = (await stack.fakeConnector(v.vehicleId)).stop;
@@ -33,17 +33,16 @@ describe("secrets stay out of logs; others' commands stay invisible", () => {
     await stack.waitForStatus(commandId, "in_progress");
     await stack.chunk(commandId, 1, { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" });
   });
-  afterAll(async () => {
+  afterAll(() => {
     stopConnector?.();
-    await stack?.close();
   });
 
   it("no log line carries a password, access token, refresh token or stream ticket", async () => {
     const wrongPassword = "Sup3r-Secret-Wrong-Passw0rd!";
     const auth = createClient(AuthService, createConnectTransport({ baseUrl: stack.baseUrl, httpVersion: "1.1" }));
-    const login = await auth.login({ username: "engineer", password: PASSWORD });
+    const login = await auth.login({ username: "engineer", password: TEST_PASSWORD });
     expect((await codeOf(auth.login({ username: "engineer", password: wrongPassword }))).code).toBe(Code.Unauthenticated);
-    expect((await codeOf(auth.login({ username: wrongPassword, password: PASSWORD }))).code).toBe(Code.Unauthenticated);
+    expect((await codeOf(auth.login({ username: wrongPassword, password: TEST_PASSWORD }))).code).toBe(Code.Unauthenticated);
     const refreshed = await auth.refresh({ refreshToken: login.refreshToken });
     // Reuse of the rotated token: logged as a warning, still without the token.
     expect((await codeOf(auth.refresh({ refreshToken: login.refreshToken }))).code).toBe(Code.Unauthenticated);
@@ -64,7 +63,7 @@ describe("secrets stay out of logs; others' commands stay invisible", () => {
     expect(stack.logs.some((l) => l.msg === "refresh token reused; its family is revoked")).toBe(true);
     // ...without any secret.
     const secrets = {
-      password: PASSWORD,
+      password: TEST_PASSWORD,
       wrongPassword,
       accessToken: login.accessToken,
       refreshToken: login.refreshToken,
@@ -89,7 +88,7 @@ describe("secrets stay out of logs; others' commands stay invisible", () => {
     expect(listed.commands.map((c) => c.commandId)).not.toContain(commandId);
     // A ticket of the other engineer does not open the stream either.
     const auth = createClient(AuthService, createConnectTransport({ baseUrl: stack.baseUrl, httpVersion: "1.1" }));
-    const { ticket } = await auth.createStreamTicket({ commandId }, { headers: { authorization: `Bearer ${other.token}` } });
+    const { ticket } = await auth.createStreamTicket({ commandId }, { headers: { authorization: `Bearer ${other.accessToken}` } });
     const ws = await wsFirst(`${stack.baseUrl.replace("http", "ws")}/ws/responses/${commandId}?ticket=${ticket}`);
     expect(ws.close?.code).toBe(1008);
   });
@@ -106,16 +105,7 @@ describe("secrets stay out of logs; others' commands stay invisible", () => {
 
 describe("logger redaction", () => {
   it("blanks tokens, hashes and the JWT secret wherever the objects put them", async () => {
-    const { createLogger } = await import("@sovd/platform");
-    const { Writable } = await import("node:stream");
-    let text = "";
-    const destination = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        text += chunk.toString("utf8");
-        cb();
-      },
-    });
-    const logger = createLogger({ service: "redaction-test", destination });
+    const { logger, text: logged } = captureLogs({ service: "redaction-test", level: "info" });
     logger.info(
       {
         password: "pw-1",
@@ -127,6 +117,7 @@ describe("logger redaction", () => {
       },
       "redaction check",
     );
+    const text = logged();
     expect(text).toContain("redaction check");
     for (const secret of ["pw-1", "tok-2", "tok-3", "hash-4", "hash-5", "secret-6", "tok-7", "tok-8"]) expect(text, secret).not.toContain(secret);
   });

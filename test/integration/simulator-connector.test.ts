@@ -1,36 +1,19 @@
 import { CommandStatus, ErrorMessages, type CommandEvent } from "@sovd/proto";
 import { GARBAGE_PAYLOAD } from "@sovd/vehicle-sim";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorStack, TEST_VEHICLE_SECRET, type ConnectorStack } from "../src/connector-stack.js";
-import { startTestFleet, type TestFleet } from "../src/test-fleet.js";
+import { describe, expect, it } from "vitest";
+import { useStack } from "../src/index.js";
 
 /**
  * The fleet simulator against the real connector, database and bus: its answers are what
- * the connector stores (issue 2), and when it misbehaves for real the connector's own
- * handling ends each command in a clear status (issue 3).
+ * the connector stores, and when it misbehaves for real the connector's own handling ends
+ * each command in a clear status.
  */
 describe("simulated vehicles on the real connector", () => {
-  let stack: ConnectorStack;
-  const fleets: TestFleet[] = [];
-  beforeAll(async () => {
-    stack = await startConnectorStack();
-  });
-  afterEach(async () => {
-    for (const f of fleets.splice(0)) await f.close();
-    await stack.reset();
-  });
-  afterAll(async () => {
-    await stack.close();
-  });
+  const stack = useStack({ gateway: "none" }, { resetAfterEach: true });
 
   async function online(opts: { chunkIntervalMs?: number } = {}) {
     const connector = await stack.startConnector();
-    const fleet = await startTestFleet({
-      connectorPort: connector.grpcPort,
-      secret: TEST_VEHICLE_SECRET,
-      overrides: opts.chunkIntervalMs === undefined ? {} : { chunkIntervalMs: opts.chunkIntervalMs },
-    });
-    fleets.push(fleet);
+    const fleet = await stack.startFleet({ connector, overrides: opts.chunkIntervalMs === undefined ? {} : { chunkIntervalMs: opts.chunkIntervalMs } });
     return { connector, fleet, vehicle: fleet.vehicle(0) };
   }
 
@@ -119,8 +102,7 @@ describe("simulated vehicles on the real connector", () => {
     // Short enough to see several intervals pass, long enough that an event loop busy with the
     // in-process PGlite does not look like a dead link.
     const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "150" });
-    const fleet = await startTestFleet({ connectorPort: connector.grpcPort, secret: TEST_VEHICLE_SECRET, vehicles: 3 });
-    fleets.push(fleet);
+    const fleet = await stack.startFleet({ connector, vehicles: 3 });
     // Three intervals without a message would close a session; wait well past that.
     await new Promise((r) => setTimeout(r, 1000));
     expect(fleet.online).toBe(3);

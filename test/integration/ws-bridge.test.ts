@@ -4,11 +4,9 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService, CommandEventSchema } from "@sovd/proto";
 import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startGatewayStack, type GatewayStack, type UserClients } from "./gateway-stack.js";
-
-const SECRET = "gateway-test-secret-0123456789-abcdefghijkl";
+import { TEST_JWT_SECRET, useStack, type UserSession } from "../src/index.js";
 
 interface Client {
   ws: WebSocket;
@@ -69,15 +67,11 @@ function connect(baseUrl: string, path: string, headers: Record<string, string> 
 const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
 describe("WebSocket bridge", () => {
-  let stack: GatewayStack;
-  let engineer: UserClients;
+  const stack = useStack({ fakeConnector: true, env: { WS_PING_INTERVAL_MS: "1000" } });
+  let engineer: UserSession;
 
   beforeAll(async () => {
-    stack = await startGatewayStack({ WS_PING_INTERVAL_MS: "1000" });
     engineer = await stack.login("engineer");
-  });
-  afterAll(async () => {
-    await stack?.close();
   });
 
   async function runningCommand(vehicle = 0): Promise<{ id: string; stop: () => void }> {
@@ -98,15 +92,15 @@ describe("WebSocket bridge", () => {
         .setAudience("sovd-api")
         .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
         .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-        .sign(new TextEncoder().encode(SECRET));
+        .sign(new TextEncoder().encode(TEST_JWT_SECRET));
       const other = await stack.login("engineer2");
       const cases: Array<[string, RegExp]> = [
         [`/ws/responses/${id}`, /missing/],
         [`/ws/responses/${id}?token=garbage`, /invalid/],
         [`/ws/responses/${id}?token=${expired}`, /expired/],
         [`/ws/responses/${id}?ticket=not-a-ticket`, /invalid/],
-        [`/ws/responses/${id}?token=${other.token}`, /not found/],
-        [`/ws/responses/not-a-uuid?token=${engineer.token}`, /not found/],
+        [`/ws/responses/${id}?token=${other.accessToken}`, /not found/],
+        [`/ws/responses/not-a-uuid?token=${engineer.accessToken}`, /not found/],
       ];
       for (const [path, reason] of cases) {
         const client = await connect(stack.baseUrl, path);
@@ -124,7 +118,7 @@ describe("WebSocket bridge", () => {
     const { id, stop } = await runningCommand();
     try {
       const auth = createClient(AuthService, createConnectTransport({ baseUrl: stack.baseUrl, httpVersion: "1.1" }));
-      const { ticket } = await auth.createStreamTicket({ commandId: id }, { headers: { authorization: `Bearer ${engineer.token}` } });
+      const { ticket } = await auth.createStreamTicket({ commandId: id }, { headers: { authorization: `Bearer ${engineer.accessToken}` } });
       const client = await connect(stack.baseUrl, `/ws/responses/${id}?ticket=${ticket}`);
       await stack.chunk(id, 1, { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" });
       expect((await client.waitFor(1))[0]).toMatchObject({ event: "response", command_id: id, sequence_number: 1 });
@@ -140,11 +134,11 @@ describe("WebSocket bridge", () => {
     const { id, stop } = await runningCommand();
     try {
       const watchersBefore = stack.gateway.watcherCount();
-      const first = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`, { "x-request-id": "ws-trace-7" });
+      const first = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.accessToken}`, { "x-request-id": "ws-trace-7" });
       expect(first.upgradeHeaders["x-request-id"]).toBe("ws-trace-7");
       await stack.chunk(id, 1, { dtcCode: "P0420", description: "Catalyst System Efficiency Below Threshold" });
       await first.waitFor(1);
-      const late = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`);
+      const late = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.accessToken}`);
       await late.waitFor(1);
       await stack.chunk(id, 2, { dtcCode: "P0171", description: "System Too Lean (Bank 1)" });
       await stack.chunk(id, 3, { status: "complete", totalDtcs: 2 }, { isFinal: true });
@@ -181,7 +175,7 @@ describe("WebSocket bridge", () => {
     const b = await runningCommand(1);
     try {
       const watchersBefore = stack.gateway.watcherCount();
-      const client = await connect(stack.baseUrl, `/ws/responses/${a.id}?token=${engineer.token}`);
+      const client = await connect(stack.baseUrl, `/ws/responses/${a.id}?token=${engineer.accessToken}`);
       client.send({ action: "subscribe", command_id: b.id });
       client.send("this is not json");
       client.send({ action: "dance", command_id: b.id });
@@ -219,7 +213,7 @@ describe("WebSocket bridge", () => {
   it("a failed command produces the error event with the stored message, then the failed status", async () => {
     const { id, stop } = await runningCommand(2);
     try {
-      const client = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`);
+      const client = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.accessToken}`);
       await stack.fail(id, "Vehicle connection timeout", "response");
       const messages = await client.waitFor(2);
       expect(messages).toEqual([
@@ -227,7 +221,7 @@ describe("WebSocket bridge", () => {
         { event: "status", command_id: id, status: "failed", completed_at: ISO, error_message: "Vehicle connection timeout" },
       ]);
       // A late joiner of the failed command gets the same.
-      const late = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`);
+      const late = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.accessToken}`);
       expect(await late.waitFor(2)).toEqual(messages);
       client.ws.close();
       late.ws.close();
@@ -239,7 +233,7 @@ describe("WebSocket bridge", () => {
   it("terminates a peer that stops answering pings", async () => {
     const { id, stop } = await runningCommand(0);
     try {
-      const client = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`);
+      const client = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.accessToken}`);
       // A dead peer: it reads nothing, so it never answers a ping.
       (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
       await expect
@@ -255,7 +249,7 @@ describe("WebSocket bridge", () => {
     const { id, stop } = await runningCommand(3);
     try {
       const watchersBefore = stack.gateway.watcherCount();
-      const client = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.token}`);
+      const client = await connect(stack.baseUrl, `/ws/responses/${id}?token=${engineer.accessToken}`);
       // Live events only reach a watcher once its subscription exists (before that they are on replay).
       await expect.poll(() => stack.gateway.watcherCount()).toBe(watchersBefore + 1);
       // The client reads nothing, and 30 MB of live answers arrive: more than loopback socket

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { ConnectError } from "@connectrpc/connect";
 import { CommandStatus } from "@sovd/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { finalStatus, startTestStack, watchToEnd, type TestStack } from "../src/index.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { finalStatus, useStack, watchToEnd } from "../src/index.js";
 import { alertRules, allPanels, baseMetricNames, dashboards, EXTERNAL_METRICS, hasBinary, promqlMetricNames } from "./ops-files.js";
 
 // The strongest form of "every dashboard and alert names a metric the services export": run
@@ -67,14 +67,13 @@ function selectorLabels(expr: string): Array<[string, string[]]> {
 const TARGET_LABELS = new Set(["job", "instance"]);
 
 describe("a live scrape of gateway and connector", () => {
-  let stack: TestStack;
+  const stack = useStack({ vehicles: 1 });
   let gateway: Scrape;
   let connector: Scrape;
 
   beforeAll(async () => {
-    stack = await startTestStack({ vehicles: 1 });
-    const engineer = stack.clients(await stack.login("engineer"));
-    await expect(stack.login("engineer", "not-the-password")).rejects.toBeInstanceOf(ConnectError);
+    const engineer = await stack.login("engineer");
+    await expect(stack.login("engineer", { password: "not-the-password" })).rejects.toBeInstanceOf(ConnectError);
     for (const [commandName, params] of [
       ["ReadDTC", {}],
       ["ReadDataByID", { dataId: "0xF40D", samples: 2 }],
@@ -82,12 +81,8 @@ describe("a live scrape of gateway and connector", () => {
       const { command } = await engineer.commands.submitCommand({ vehicleId: stack.vehicleIds[0]!, commandName, params });
       expect(finalStatus(await watchToEnd(engineer, command!.commandId))).toBe(CommandStatus.COMPLETED);
     }
-    gateway = await scrape(`${stack.gatewayUrl}/metrics`);
+    gateway = await scrape(`${stack.baseUrl}/metrics`);
     connector = await scrape(`http://127.0.0.1:${stack.connectors[0]!.httpPort}/metrics`);
-  });
-
-  afterAll(async () => {
-    await stack?.close();
   });
 
   it("counts what just happened", () => {

@@ -8,6 +8,8 @@ import {
   dashboards,
   defaultMetricNames,
   EXTERNAL_METRICS,
+  headingAnchor,
+  markdownHeadings,
   promqlMetricNames,
   readRepoFile,
   readYaml,
@@ -34,21 +36,8 @@ function unknownMetrics(names: Iterable<string>, recorded: ReadonlySet<string> =
   );
 }
 
-/** GitHub's anchor for a Markdown heading. */
-const slug = (heading: string): string =>
-  heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
-    .replace(/\s/g, "-");
-
 function anchorsOf(markdownPath: string): Set<string> {
-  return new Set(
-    readRepoFile(markdownPath)
-      .split("\n")
-      .filter((l) => /^#{1,6}\s/.test(l))
-      .map((l) => slug(l.replace(/^#+\s*/, ""))),
-  );
+  return new Set(markdownHeadings(readRepoFile(markdownPath)).map(headingAnchor));
 }
 
 describe("promqlMetricNames", () => {

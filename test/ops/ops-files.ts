@@ -44,6 +44,21 @@ export function listFiles(dir: string, keep: (name: string) => boolean): string[
   return out.sort();
 }
 
+/** GitHub's anchor for a Markdown heading, so link checks resolve `#fragment`s as GitHub does. */
+export const headingAnchor = (heading: string): string =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
+
+/** The headings of a Markdown text, without their `#`s. */
+export const markdownHeadings = (text: string): string[] =>
+  text
+    .split("\n")
+    .filter((l) => /^#{1,6}\s/.test(l))
+    .map((l) => l.replace(/^#+\s*/, ""));
+
 /** The service source folders whose metrics dashboards and alerts may use. */
 export const METRIC_SOURCE_DIRS = ["gateway/src", "connector/src"] as const;
 

@@ -1,26 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { listFiles, readRepoFile, repoPath } from "./ops-files.js";
+import { headingAnchor, listFiles, markdownHeadings, readRepoFile, repoPath } from "./ops-files.js";
 
 // The runbooks are what an on-call engineer opens at 3 a.m.: their links must lead
-// somewhere, and they must cover the failure modes and procedures issue 7 asks for.
+// somewhere, and they must cover the failure modes and procedures operations need.
 
 const RUNBOOKS = repoPath("docs", "runbooks");
-
-/** GitHub's anchor for a Markdown heading. */
-const slug = (heading: string): string =>
-  heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
-    .replace(/\s/g, "-");
-
-const headings = (text: string): string[] =>
-  text
-    .split("\n")
-    .filter((l) => /^#{1,6}\s/.test(l))
-    .map((l) => l.replace(/^#+\s*/, ""));
 
 describe("docs/runbooks", () => {
   it("has the four runbooks", () => {
@@ -37,7 +23,7 @@ describe("docs/runbooks", () => {
         const [path, anchor] = target!.split("#");
         const resolved = path ? join(dirname(file), path) : file;
         expect(existsSync(resolved), `${relative(RUNBOOKS, file)} -> ${target}`).toBe(true);
-        if (anchor) expect(headings(readFileSync(resolved, "utf8")).map(slug), `${relative(RUNBOOKS, file)} -> ${target}`).toContain(anchor);
+        if (anchor) expect(markdownHeadings(readFileSync(resolved, "utf8")).map(headingAnchor), `${relative(RUNBOOKS, file)} -> ${target}`).toContain(anchor);
       }
     }
   });

@@ -43,7 +43,7 @@ export interface RawVehicle extends AsyncDisposable {
   drop(): void;
 }
 
-/** Which connector a raw vehicle dials and what it says about itself. */
+/** Where a raw vehicle dials, as whom, and with which token. */
 export interface RawVehicleOptions {
   port: number;
   identity: VehicleIdentity;

@@ -14,6 +14,7 @@ export interface TcpProxy extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Starts a proxy on a free loopback port forwarding to `targetHost:targetPort`. */
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server;

@@ -1,7 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { CommandEvent, CommandStatus } from "@sovd/proto";
-import type { StackClients } from "./stack.js";
+import type { StackClients } from "./transports.js";
 
 /** What a watcher saw of one command, in arrival order. */
 export interface Watched {

@@ -1,8 +1,7 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ExecuteSchema, parseChunkPayload, type Execute, type VehicleMessage } from "@sovd/proto";
-import { createLogger, fleetIdentity, seededRandom } from "@sovd/platform";
-import { Writable } from "node:stream";
+import { captureLogs, fleetIdentity, seededRandom } from "@sovd/platform";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CommandRunner, GARBAGE_PAYLOAD } from "./command-runner.js";
 import { VehicleState } from "./vehicle-state.js";
@@ -19,13 +18,7 @@ interface Sent {
 
 function setup(opts: { chunkIntervalMs?: number; delay?: { min: number; max: number } } = {}) {
   const sent: Sent[] = [];
-  const logLines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const logs = captureLogs({ service: "vehicle-sim" });
   const drops: string[] = [];
   const start = Date.now();
   const runner = new CommandRunner({
@@ -33,7 +26,7 @@ function setup(opts: { chunkIntervalMs?: number; delay?: { min: number; max: num
     chunkIntervalMs: opts.chunkIntervalMs ?? 500,
     networkDelayMs: opts.delay ?? { min: 0, max: 0 },
     random: seededRandom(2),
-    logger: createLogger({ service: "vehicle-sim", level: "debug", destination }),
+    logger: logs.logger,
     send: (m: VehicleMessage) => {
       const at = Date.now() - start;
       if (m.kind.case === "chunk") {
@@ -50,7 +43,7 @@ function setup(opts: { chunkIntervalMs?: number; delay?: { min: number; max: num
   const chunksOf = (commandId: string): Sent[] => sent.filter((s) => s.kind === "chunk" && s.commandId === commandId);
   const payloadsOf = (name: string, commandId: string): JsonObject[] =>
     chunksOf(commandId).map((c) => parseChunkPayload(name, c.payload!, c.isFinal!));
-  return { runner, sent, drops, logLines, chunksOf, payloadsOf };
+  return { runner, sent, drops, logLines: logs.lines, chunksOf, payloadsOf };
 }
 
 const execute = (commandId: string, commandName: string, params: JsonObject = {}, extra: Partial<Execute> = {}): Execute =>

@@ -1,7 +1,7 @@
 import { verifyVehicleToken } from "@sovd/link";
 import { parseChunkPayload, type VehicleMessage } from "@sovd/proto";
-import { createLogger, fleetIdentity, type Logger } from "@sovd/platform";
-import { Writable } from "node:stream";
+import { verifyVehicleToken } from "@sovd/link";
+import { captureLogs, fleetIdentity, type Logger } from "@sovd/platform";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadFleetConfig, type FleetConfig } from "./config.js";
 import { startFakeConnector, type FakeConnector, type FakeSession } from "../test/fake-connector.js";
@@ -17,17 +17,6 @@ async function until(what: string, condition: () => boolean, timeoutMs = 3000): 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-function captureLogs(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: createLogger({ service: "vehicle-sim", level: "debug", destination }), lines };
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -58,7 +47,7 @@ async function fleet(target: string, overrides: Partial<FleetConfig> & { logger?
     ),
     ...rest,
   };
-  const f = await startFleet(config, { logger: logger ?? captureLogs().logger });
+  const f = await startFleet(config, { logger: logger ?? captureLogs({ service: "vehicle-sim" }).logger });
   cleanups.push(() => f.close());
   return f;
 }
@@ -91,7 +80,7 @@ describe("simulated vehicle on the link", () => {
 
   it("answers an Execute over the link with chunks the connector accepts, and logs the request id", async () => {
     const c = await connector();
-    const { logger, lines } = captureLogs();
+    const { logger, lines } = captureLogs({ service: "vehicle-sim" });
     const f = await fleet(c.target, { logger });
     await f.waitUntilOnline(3000);
     const session = c.sessions[0]!;
@@ -154,7 +143,7 @@ describe("simulated vehicle on the link", () => {
 
   it("backs off to the maximum and logs an error when the connector refuses it, instead of a hot loop", async () => {
     const c = await connector({ refuse: "unauthenticated" });
-    const { logger, lines } = captureLogs();
+    const { logger, lines } = captureLogs({ service: "vehicle-sim" });
     await fleet(c.target, { logger, reconnect: { initialMs: 5, maxMs: 300 } });
     await until("the first refusal", () => lines.some((l) => l.msg === "connector refused the vehicle"));
     const refusal = lines.find((l) => l.msg === "connector refused the vehicle")!;

@@ -1,19 +1,9 @@
-import { Writable } from "node:stream";
-import { createLogger, createMetricsRegistry, type Pool } from "@sovd/platform";
+import { captureLogs, createMetricsRegistry, type Pool } from "@sovd/platform";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createAuth } from "./auth.js";
 import { loadAuthConfig } from "./config.js";
 
-function capture() {
-  let text = "";
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      text += chunk.toString("utf8");
-      cb();
-    },
-  });
-  return { logger: createLogger({ service: "auth-unit", destination }), text: () => text };
-}
+const capture = () => captureLogs({ service: "auth-unit", level: "info" });
 
 /** A pool that records statements; createAuth itself must not need a database to be built. */
 function recordingPool() {
