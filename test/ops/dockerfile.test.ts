@@ -84,7 +84,7 @@ const copies = (s: Stage): ReturnType<typeof parseCopy>[] => s.instructions.filt
 const runs = (s: Stage): string => s.instructions.filter((i) => i.op === "RUN").map((i) => i.args).join("\n");
 const rootPackage = JSON.parse(readRepoFile("package.json")) as { workspaces: string[] };
 const lock = JSON.parse(readRepoFile("package-lock.json")) as { packages: Record<string, LockPackage> };
-const SERVER_WORKSPACES = ["proto", "platform", "link", "gateway", "connector", "vehicle-sim"];
+const SERVER_WORKSPACES = ["proto", "platform", "domain", "link", "gateway", "connector", "vehicle-sim"];
 
 describe("Dockerfile", () => {
   it("is multi-stage on node:20-bookworm-slim and runs as a non-root user without HEALTHCHECK", () => {

@@ -58,7 +58,7 @@ describe("services export the metrics ops/ relies on", () => {
   it("finds the metric names of both services in their sources", () => {
     // Guards the extraction itself: if these vanish, every later check would pass vacuously.
     for (const name of ["commands_executed_total", "command_execution_duration_seconds", "vehicle_connections_active", "rpc_requests_total"]) {
-      expect(exported.has(name), `${name} not found in gateway/src or connector/src`).toBe(true);
+      expect(exported.has(name), `${name} not found in the services' sources`).toBe(true);
     }
     expect(defaults.has("process_cpu_seconds_total")).toBe(true);
     expect(defaults.has("nodejs_eventloop_lag_p99_seconds")).toBe(true);

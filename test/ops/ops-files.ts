@@ -60,7 +60,7 @@ export const markdownHeadings = (text: string): string[] =>
     .map((l) => l.replace(/^#+\s*/, ""));
 
 /** The service source folders whose metrics dashboards and alerts may use. */
-export const METRIC_SOURCE_DIRS = ["gateway/src", "connector/src"] as const;
+export const METRIC_SOURCE_DIRS = ["domain/src", "gateway/src", "connector/src"] as const;
 
 /**
  * Every snake_case string literal in the gateway's and connector's (non-test) sources:

@@ -1,16 +1,6 @@
 import { create, fromBinary, toBinary, type JsonObject } from "@bufbuild/protobuf";
-import {
-  finishCommand,
-  publishCommandEvent,
-  publishTerminalEvents,
-  responseFromRow,
-  statusEventFromRow,
-  type Bus,
-  type BusSubscription,
-  type CommandRow,
-  type Pool,
-  type ResponseRow,
-} from "@sovd/platform";
+import { type Bus, type BusSubscription, type Pool } from "@sovd/platform";
+import { finishCommand, publishCommandEvent, publishTerminalEvents, responseFromRow, statusEventFromRow, type CommandRow, type ResponseRow } from "@sovd/domain";
 import { CommandEventSchema, DispatchReplySchema, DispatchRequestSchema, ErrorMessages, executeSubject, type DispatchRequest } from "@sovd/proto";
 
 /** How the fake connector answers a vehicle's dispatches. */

@@ -1,5 +1,6 @@
 import type { RoleName } from "@sovd/gateway";
-import { DEVELOPMENT_USERS, hashPassword, type Pool } from "@sovd/platform";
+import { type Pool } from "@sovd/platform";
+import { DEVELOPMENT_USERS, hashPassword } from "@sovd/domain";
 import { TEST_PASSWORD } from "./secrets.js";
 
 /** The four users every stack has. */

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createPool, getCommandRow, migrate, startEmbeddedPostgres, type CommandRow, type Pool } from "@sovd/platform";
+import { createPool, migrate, startEmbeddedPostgres, type Pool } from "@sovd/platform";
+import { getCommandRow, type CommandRow } from "@sovd/domain";
 import type { StoredStatus } from "@sovd/proto";
 
 /** A pool of a service's own, and how to let it go. */

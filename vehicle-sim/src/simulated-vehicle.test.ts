@@ -1,6 +1,5 @@
 import { verifyVehicleToken } from "@sovd/link";
 import { parseChunkPayload, type VehicleMessage } from "@sovd/proto";
-import { verifyVehicleToken } from "@sovd/link";
 import { captureLogs, fleetIdentity, type Logger } from "@sovd/platform";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadFleetConfig, type FleetConfig } from "./config.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTestDatabase } from "../../../test/src/infra.js";
+import { createTestDatabase } from "../../../test/src/test-database.js";
 import { withTransaction } from "./database.js";
 
 describe("withTransaction", () => {
