@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "./rpc/index.js";
 import { decodePageToken, encodePageToken, pageSize } from "./paging.js";
 
 describe("page tokens", () => {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "./rpc/index.js";
 
 /**
  * Opaque page tokens for keyset paging. A token is base64url of a versioned JSON tuple of

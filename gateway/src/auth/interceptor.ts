@@ -1,6 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "@sovd/platform";
-import { toConnectError } from "../errors.js";
+import { toConnectError } from "../rpc/index.js";
 import { clientInfoKey, type ClientInfo } from "../request-context.js";
 import { InvalidTokenError } from "./access-token.js";
 import type { AuthMetrics } from "./auth-metrics.js";

@@ -1,5 +1,5 @@
 import type { Logger } from "@sovd/platform";
-import { toConnectError } from "../errors.js";
+import { toConnectError } from "../rpc/index.js";
 
 /**
  * Wraps a unary auth/audit handler with the gateway's error mapping (errors.ts), so the

@@ -35,7 +35,7 @@ import {
   type CommandService,
 } from "@sovd/proto";
 import { canSeeCommand, requirePrincipal, type Principal } from "../auth/index.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ShuttingDownError } from "../errors.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ShuttingDownError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { clientInfoKey } from "../request-context.js";

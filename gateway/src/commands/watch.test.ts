@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createLogger, createMemoryBus, type CommandRow, type Pool, type ResponseRow } from "@sovd/platform";
 import { CommandEventSchema, CommandStatus, commandEventsSubject, type CommandEvent } from "@sovd/proto";
 import { describe, expect, it } from "vitest";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../rpc/index.js";
 import { EventDeduper, watchCommandEvents } from "./watch.js";
 
 const ID = "11111111-1111-4111-8111-111111111111";

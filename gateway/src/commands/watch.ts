@@ -11,7 +11,7 @@ import {
   type Pool,
 } from "@sovd/platform";
 import { CommandEventSchema, CommandStatus, commandEventsSubject, isTerminalStatus, type CommandEvent } from "@sovd/proto";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../rpc/index.js";
 
 /*
  * The one replay-then-live machinery (ARCHITECTURE §3 "Watch") behind WatchCommand and the

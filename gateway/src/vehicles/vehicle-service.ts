@@ -2,7 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { VEHICLE_COLUMNS, vehicleFromRow, type Bus, type Gauge, type Logger, type Pool, type VehicleRow } from "@sovd/platform";
 import { VehicleEventSchema, allPresenceSubject, type VehicleService } from "@sovd/proto";
-import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError } from "../rpc/index.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { isPlainText, isUuid } from "../auth/validate.js";
 

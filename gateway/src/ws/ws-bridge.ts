@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.js";
 import { isUuid } from "../auth/validate.js";
 import { watchCommandEvents } from "../commands/watch.js";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { parseClientAction, toWsEvent, WsProtocolError, type WsServerEvent } from "./ws-messages.js";
 

@@ -1,6 +1,6 @@
 import { ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import type { Logger } from "@sovd/platform";
-import { isBusError, isDatabaseError, toConnectError } from "../errors.js";
+import { isBusError, isDatabaseError, toConnectError } from "./errors.js";
 import { codeLabel, type GatewayMetrics } from "../metrics.js";
 import { clientInfoKey } from "../request-context.js";
 

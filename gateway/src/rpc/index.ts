@@ -1,0 +1,14 @@
+/**
+ * The gateway's Connect edge: the domain errors handlers throw and the one mapping to
+ * Connect codes, and the interceptors every route runs through.
+ */
+export {
+  NotFoundError,
+  InvalidArgumentError,
+  FailedPreconditionError,
+  ShuttingDownError,
+  isDatabaseError,
+  isBusError,
+  toConnectError,
+} from "./errors.js";
+export { createMetricsInterceptor, createErrorInterceptor } from "./interceptors.js";
