@@ -5,7 +5,7 @@ import type { Logger, Pool } from "@sovd/platform";
 import { AuditLogSchema, ListAuditLogsResponseSchema, type AuditLog, type AuditService } from "@sovd/proto";
 import { requirePrincipal } from "../auth/principal.js";
 import { guarded } from "../auth/rpc-errors.js";
-import { invalidArgument, isUuid, optionalUuid } from "../auth/validate.js";
+import { invalidArgument, isUuid, optionalUuid } from "../rpc/index.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 
 /** Page size of ListAuditLogs when the request says 0, and the most it returns (audit.proto). */

@@ -24,4 +24,4 @@ export {
   MAX_USERNAME_LENGTH,
   MAX_PASSWORD_LENGTH,
   MAX_ACCESS_TOKEN_LENGTH,
-} from "./validate.js";
+} from "../rpc/index.js";

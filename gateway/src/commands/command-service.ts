@@ -42,7 +42,7 @@ import { clientInfoKey } from "../request-context.js";
 import { streamOriginKey, streamUrl } from "../stream-origin.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { watchCommandEvents } from "./watch.js";
-import { isPlainText, isUuid } from "../auth/validate.js";
+import { isPlainText, isUuid } from "../rpc/index.js";
 
 /** Bounds of the per-request durations of SubmitCommand. */
 export interface CommandLimits {

@@ -4,7 +4,7 @@ import { VEHICLE_COLUMNS, vehicleFromRow, type Bus, type Gauge, type Logger, typ
 import { VehicleEventSchema, allPresenceSubject, type VehicleService } from "@sovd/proto";
 import { InvalidArgumentError, NotFoundError } from "../rpc/index.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
-import { isPlainText, isUuid } from "../auth/validate.js";
+import { isPlainText, isUuid } from "../rpc/index.js";
 
 const MAX_QUERY = 64;
 

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { getCommandRow, REQUEST_ID_HEADER, requestIdFrom, type Bus, type Logger, type Pool } from "@sovd/platform";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.js";
-import { isUuid } from "../auth/validate.js";
+import { isUuid } from "../rpc/index.js";
 import { watchCommandEvents } from "../commands/watch.js";
 import { NotFoundError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
