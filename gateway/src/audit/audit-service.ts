@@ -5,7 +5,7 @@ import type { Logger, Pool } from "@sovd/platform";
 import { AuditLogSchema, ListAuditLogsResponseSchema, type AuditLog, type AuditService } from "@sovd/proto";
 import { requirePrincipal } from "../auth/principal.js";
 import { guarded } from "../auth/rpc-errors.js";
-import { invalidArgument, isUuid, optionalUuid } from "../rpc/index.js";
+import { InvalidArgumentError, isUuid, optionalUuid } from "../rpc/index.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 
 /** Page size of ListAuditLogs when the request says 0, and the most it returns (audit.proto). */
@@ -66,7 +66,7 @@ export function createAuditService(deps: { pool: Pool; logger: Logger }): Servic
       const commandId = optionalUuid("command_id", req.commandId);
       if (commandId) where.push(`command_id = ${param(commandId)}`);
       if (req.action !== "") {
-        if (!ACTION.test(req.action)) throw invalidArgument("action", "must be an action name like user_login");
+        if (!ACTION.test(req.action)) throw new InvalidArgumentError("action", "must be an action name like user_login");
         where.push(`action = ${param(req.action)}`);
       }
       if (req.createdAfter) where.push(`created_at > ${param(timestampDate(req.createdAfter))}`);
@@ -76,7 +76,7 @@ export function createAuditService(deps: { pool: Pool; logger: Logger }): Servic
       const after = decodePageToken(req.pageToken, PAGE_KIND, ["n", "s"]);
       if (after) {
         const [micros, id] = after as [number, string];
-        if (micros < 0 || !isUuid(id)) throw invalidArgument("page_token", "is not a token from a previous page");
+        if (micros < 0 || !isUuid(id)) throw new InvalidArgumentError("page_token", "is not a token from a previous page");
         where.push(`(created_at, audit_id) < (timestamptz 'epoch' + ${param(micros)} * interval '1 microsecond', ${param(id)}::uuid)`);
       }
       const size = pageSize(req.pageSize, AUDIT_PAGE_SIZE);

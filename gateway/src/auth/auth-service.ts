@@ -28,7 +28,8 @@ import { RefreshTokenError, type AuditContext, type RefreshTokens } from "./refr
 import { isRoleName, roleToProto } from "./roles.js";
 import { guarded } from "./rpc-errors.js";
 import type { StreamTickets } from "./stream-tickets.js";
-import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, optionalUuid, requireOpaqueToken, requireString, requireText } from "../rpc/index.js";
+import { optionalUuid, requireString, requireText } from "../rpc/index.js";
+import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, requireOpaqueToken } from "./validate.js";
 
 /** The one answer to a failed login, whatever failed (unknown user, wrong password, inactive): nothing to enumerate. */
 export const LOGIN_FAILED_MESSAGE = "invalid username or password";

@@ -3,7 +3,7 @@ import type { AuthMetrics, AuthFailureReason } from "./auth-metrics.js";
 import type { Principal } from "./principal.js";
 import type { StreamTickets } from "./stream-tickets.js";
 import type { UserDirectory } from "./user-directory.js";
-import { MAX_ACCESS_TOKEN_LENGTH, OPAQUE_TOKEN } from "../rpc/index.js";
+import { MAX_ACCESS_TOKEN_LENGTH, OPAQUE_TOKEN } from "./validate.js";
 
 /**
  * Turns a credential into the caller, for the interceptor (Bearer JWT) and the WebSocket

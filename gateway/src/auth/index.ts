@@ -11,17 +11,4 @@ export { METHOD_RULES, ruleFor, type MethodRule, type RateLimitScope } from "./m
 export { RETRY_AFTER_HEADER, bearerToken } from "./interceptor.js";
 export { LOGIN_FAILED_MESSAGE, REFRESH_FAILED_MESSAGE } from "./auth-service.js";
 export { hasRole, roleToProto, ROLE_NAMES } from "./roles.js";
-export {
-  invalidArgument,
-  isUuid,
-  requireUuid,
-  optionalUuid,
-  requireString,
-  requireText,
-  optionalText,
-  isPlainText,
-  requireOpaqueToken,
-  MAX_USERNAME_LENGTH,
-  MAX_PASSWORD_LENGTH,
-  MAX_ACCESS_TOKEN_LENGTH,
-} from "../rpc/index.js";
+export { requireOpaqueToken, MAX_USERNAME_LENGTH, MAX_PASSWORD_LENGTH, MAX_ACCESS_TOKEN_LENGTH } from "./validate.js";

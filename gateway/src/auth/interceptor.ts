@@ -9,7 +9,7 @@ import { ruleFor } from "./method-rules.js";
 import { principalKey } from "./principal.js";
 import { RateLimitedError, type RateLimits } from "./rate-limits.js";
 import { hasRole } from "./roles.js";
-import { MAX_USERNAME_LENGTH } from "../rpc/index.js";
+import { MAX_USERNAME_LENGTH } from "./validate.js";
 
 /** Response header of a rate-limited call: whole seconds until a retry can succeed (RFC 9110). */
 export const RETRY_AFTER_HEADER = "retry-after";

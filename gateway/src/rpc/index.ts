@@ -12,18 +12,4 @@ export {
   toConnectError,
 } from "./errors.js";
 export { createMetricsInterceptor, createErrorInterceptor } from "./interceptors.js";
-export {
-  invalidArgument,
-  isUuid,
-  requireUuid,
-  optionalUuid,
-  requireString,
-  requireText,
-  optionalText,
-  isPlainText,
-  requireOpaqueToken,
-  OPAQUE_TOKEN,
-  MAX_USERNAME_LENGTH,
-  MAX_PASSWORD_LENGTH,
-  MAX_ACCESS_TOKEN_LENGTH,
-} from "./validate.js";
+export { isUuid, requireUuid, optionalUuid, requireString, requireText, optionalText, isPlainText } from "./validate.js";
