@@ -3,7 +3,9 @@ import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { createClient, createContextValues, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
+import { createGatewayMetrics } from "@sovd/gateway";
 import { createAuth, loadAuthConfig, type Auth, type RoleName } from "../../gateway/src/auth/index.js";
+import { createErrorInterceptor } from "../../gateway/src/rpc/index.js";
 import { clientInfoKey } from "../../gateway/src/request-context.js";
 import { createLogger, createMetricsRegistry, hashPassword, requestIdFrom, type Env, type Registry } from "@sovd/platform";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
@@ -25,10 +27,10 @@ export interface TestUser {
 }
 
 /**
- * Auth over real HTTP: a Connect server on port 0 with the real auth routes and interceptor,
- * its own database, and a logger whose lines the test can read. The HTTP layer fills
- * clientInfoKey as the gateway's does. Command and vehicle services are mounted without
- * handlers: a call the interceptor lets through answers `unimplemented`, a refused one
+ * Auth over real HTTP: a Connect server on port 0 with the real auth routes, the gateway's
+ * error interceptor and the auth interceptor, its own database, and a logger whose lines the
+ * test can read. The HTTP layer fills clientInfoKey as the gateway's does. Command and
+ * vehicle services are mounted without handlers: a call the interceptor lets through answers `unimplemented`, a refused one
  * `unauthenticated` / `permission_denied`, so the role table is observable on its own.
  */
 export interface AuthStack extends AsyncDisposable {
@@ -78,7 +80,7 @@ export async function startAuthStack(opts: { env?: Env; now?: () => Date } = {})
       router.service(CommandService, {});
       router.service(VehicleService, {});
     },
-    interceptors: [auth.interceptor],
+    interceptors: [createErrorInterceptor({ logger, metrics: createGatewayMetrics(registry) }), auth.interceptor],
     readMaxBytes: 1024 * 1024,
     contextValues: (req) => {
       const address = req.headers[TEST_ADDRESS_HEADER];

@@ -1,8 +1,10 @@
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { createLogger, createMetricsRegistry } from "@sovd/platform";
+import { createGatewayMetrics } from "@sovd/gateway";
 import { AuthService } from "@sovd/proto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createAuth, loadAuthConfig } from "../../gateway/src/auth/index.js";
+import { createErrorInterceptor } from "../../gateway/src/rpc/index.js";
 import { outcome, startAuthStack, TEST_JWT_SECRET, TEST_PASSWORD, type AuthStack } from "./auth-fixtures.js";
 
 /**
@@ -100,12 +102,12 @@ describe("rate limits", () => {
 
   it("holds across gateway instances sharing the database", async () => {
     const instance = () => {
-      const auth = createAuth(loadAuthConfig({ JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_LOGIN_PER_MIN: "5" }), {
-        pool: stack.db.pool,
-        logger: createLogger({ service: "gateway-test", level: "silent" }),
-        registry: createMetricsRegistry(),
-      });
-      const client = createClient(AuthService, createRouterTransport((r) => r.service(AuthService, auth.authService), { router: { interceptors: [auth.interceptor] } }));
+      const logger = createLogger({ service: "gateway-test", level: "silent" });
+      const registry = createMetricsRegistry();
+      const auth = createAuth(loadAuthConfig({ JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_LOGIN_PER_MIN: "5" }), { pool: stack.db.pool, logger, registry });
+      // The gateway's interceptor order: domain errors become Connect codes outside auth.
+      const interceptors = [createErrorInterceptor({ logger, metrics: createGatewayMetrics(registry) }), auth.interceptor];
+      const client = createClient(AuthService, createRouterTransport((r) => r.service(AuthService, auth.authService), { router: { interceptors } }));
       return { auth, client };
     };
     const a = instance();

@@ -4,7 +4,6 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { Logger, Pool } from "@sovd/platform";
 import { AuditLogSchema, ListAuditLogsResponseSchema, type AuditLog, type AuditService } from "@sovd/proto";
 import { requirePrincipal } from "../auth/principal.js";
-import { guarded } from "../auth/rpc-errors.js";
 import { InvalidArgumentError, isUuid, optionalUuid } from "../rpc/index.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 
@@ -51,7 +50,7 @@ function auditLogFromRow(row: AuditRow): AuditLog {
  */
 export function createAuditService(deps: { pool: Pool; logger: Logger }): ServiceImpl<typeof AuditService> {
   return {
-    listAuditLogs: guarded(deps.logger, "ListAuditLogs", async (req, ctx) => {
+    async listAuditLogs(req, ctx) {
       requirePrincipal(ctx);
       const where: string[] = [];
       const values: unknown[] = [];
@@ -93,6 +92,6 @@ export function createAuditService(deps: { pool: Pool; logger: Logger }): Servic
       const last = page[page.length - 1];
       const nextPageToken = rows.length > size && last ? encodePageToken(PAGE_KIND, [Number(last.created_us), last.audit_id]) : "";
       return create(ListAuditLogsResponseSchema, { auditLogs: page.map(auditLogFromRow), nextPageToken });
-    }),
+    },
   };
 }

@@ -1,4 +1,5 @@
-import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { UnauthenticatedError } from "../rpc/index.js";
 
 export type RoleName = "viewer" | "engineer" | "admin";
 
@@ -15,7 +16,7 @@ export const principalKey = createContextKey<Principal | undefined>(undefined, {
 /** The caller of this RPC; `unauthenticated` when the interceptor let an anonymous call through by mistake. */
 export function requirePrincipal(ctx: HandlerContext): Principal {
   const p = ctx.values.get(principalKey);
-  if (!p) throw new ConnectError("authentication required", Code.Unauthenticated);
+  if (!p) throw new UnauthenticatedError("authentication required");
   return p;
 }
 

@@ -32,6 +32,16 @@ export class FailedPreconditionError extends Error {
   override readonly name = "FailedPreconditionError";
 }
 
+/** The caller is not (or no longer) authenticated; the message is the one the client sees. */
+export class UnauthenticatedError extends Error {
+  override readonly name = "UnauthenticatedError";
+}
+
+/** The caller is authenticated but their role does not allow the operation. */
+export class PermissionDeniedError extends Error {
+  override readonly name = "PermissionDeniedError";
+}
+
 /** The gateway is shutting down and takes no new work. */
 export class ShuttingDownError extends Error {
   override readonly name = "ShuttingDownError";
@@ -62,6 +72,8 @@ export function toConnectError(err: unknown, logger: Logger): ConnectError {
   if (err instanceof InvalidArgumentError) return new ConnectError(err.message, Code.InvalidArgument);
   if (err instanceof CatalogValidationError) return new ConnectError(err.message, Code.InvalidArgument);
   if (err instanceof FailedPreconditionError) return new ConnectError(err.message, Code.FailedPrecondition);
+  if (err instanceof UnauthenticatedError) return new ConnectError(err.message, Code.Unauthenticated);
+  if (err instanceof PermissionDeniedError) return new ConnectError(err.message, Code.PermissionDenied);
   if (err instanceof ShuttingDownError) return new ConnectError(err.message, Code.Unavailable);
   // SQLSTATE class 22 (data exception: a NUL byte, a value out of range) is the caller's input
   // that slipped past validation, not an outage: say so instead of answering 503.

@@ -6,6 +6,8 @@ export {
   NotFoundError,
   InvalidArgumentError,
   FailedPreconditionError,
+  UnauthenticatedError,
+  PermissionDeniedError,
   ShuttingDownError,
   isDatabaseError,
   isBusError,
