@@ -3,12 +3,13 @@ import { BusClosedError, type Logger } from "@sovd/platform";
 import { CatalogValidationError } from "@sovd/proto";
 
 /**
- * Domain failures of the gateway and the one place they become Connect codes (ARCHITECTURE
- * §4). Handlers throw these; `toConnectError` maps them at the RPC edge; anything else is
- * logged with the request id and answered as `internal` with a generic message.
+ * Domain failures of the gateway and the one place they become Connect codes. Handlers (and
+ * the validators they call) throw these classes, never a ConnectError; `toConnectError` maps
+ * them at the RPC edge (createErrorInterceptor, for every route); anything else is logged
+ * with the request id and answered as `internal` with a generic message.
  */
 
-/** Something the caller may not see or that does not exist; ids reveal nothing (§9). */
+/** Something the caller may not see or that does not exist: both answer the same, so ids reveal nothing. */
 export class NotFoundError extends Error {
   override readonly name = "NotFoundError";
   constructor(readonly what: string) {
@@ -50,12 +51,73 @@ export class ShuttingDownError extends Error {
   }
 }
 
-/** A pg error (server-side SQLSTATE or a connection failure), counted in database_errors_total. */
+/**
+ * An error and its causes, outermost first, walked along `cause` as connect-node's
+ * node-error.ts does (a wrapper such as pg-pool's connection timeout keeps the driver's
+ * error as its cause).
+ */
+function causeChain(err: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let e = err; e instanceof Error && !chain.includes(e); e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+// A server error is pg's DatabaseError (pg-protocol): a five-character SQLSTATE `code` and a
+// `severity`. The code alone is not enough: a Node error code can also be five capitals (EPIPE).
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+const isServerError = (e: Error): boolean => {
+  const { code, severity } = e as { code?: unknown; severity?: unknown };
+  return typeof code === "string" && SQLSTATE.test(code) && typeof severity === "string";
+};
+
+// Node's socket errors (`code` set by libuv/dns): the database cannot be reached or the
+// connection broke. The only raw sockets behind a handler are pg's; NATS failures reach the
+// gateway as the Bus's own errors.
+const SOCKET_FAILURES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+const isSocketFailure = (e: Error): boolean => {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && SOCKET_FAILURES.has(code);
+};
+
+// pg 8 and pg-pool 3 report these connection failures as a bare `new Error(text)`: no code,
+// no class of their own (pg-pool's "timeout exceeded when trying to connect" has not even a
+// cause), so the fixed text is all there is. They are compared whole, and only on a plain
+// Error without a code, so no other message that merely mentions them matches.
+const DRIVER_CONNECTION_FAILURES: ReadonlySet<string> = new Set([
+  "timeout exceeded when trying to connect", // pg-pool: no pooled client within connectionTimeoutMillis
+  "Connection terminated due to connection timeout", // pg-pool: a new connection took too long (cause: pg's error)
+  "Connection terminated unexpectedly", // pg: the server or the network closed the connection
+  "Connection terminated", // pg: the connection closed while the client was ending
+  "Client has encountered a connection error and is not queryable", // pg: a query on a broken client
+  "timeout expired", // pg: its own connectionTimeoutMillis timer ended the socket
+]);
+const isDriverConnectionFailure = (e: Error): boolean =>
+  Object.getPrototypeOf(e) === Error.prototype && !("code" in e) && DRIVER_CONNECTION_FAILURES.has(e.message);
+
+/** The SQLSTATE of a PostgreSQL server error anywhere on the cause chain; undefined when there is none. */
+export function sqlState(err: unknown): string | undefined {
+  const server = causeChain(err).find(isServerError);
+  return server ? (server as Error & { code: string }).code : undefined;
+}
+
+/**
+ * Whether `err` is a failure of the database (counted in database_errors_total, answered
+ * `unavailable`): a PostgreSQL server error, a socket error of the connection, or one of the
+ * driver's connection failures, anywhere along the cause chain.
+ */
 export function isDatabaseError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return true;
-  return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect/i.test(err.message);
+  return causeChain(err).some((e) => isServerError(e) || isSocketFailure(e) || isDriverConnectionFailure(e));
 }
 
 /** Whether an error is a failure of the bus itself (not "no responders" or a timeout, which are domain outcomes). */
@@ -77,7 +139,7 @@ export function toConnectError(err: unknown, logger: Logger): ConnectError {
   if (err instanceof ShuttingDownError) return new ConnectError(err.message, Code.Unavailable);
   // SQLSTATE class 22 (data exception: a NUL byte, a value out of range) is the caller's input
   // that slipped past validation, not an outage: say so instead of answering 503.
-  if (isDatabaseError(err) && /^22/.test(String((err as { code?: unknown }).code))) {
+  if (sqlState(err)?.startsWith("22")) {
     logger.warn({ err }, "request value refused by the database");
     return new ConnectError("a request value is not acceptable", Code.InvalidArgument);
   }

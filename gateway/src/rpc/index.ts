@@ -10,6 +10,7 @@ export {
   PermissionDeniedError,
   ShuttingDownError,
   isDatabaseError,
+  sqlState,
   isBusError,
   toConnectError,
 } from "./errors.js";
