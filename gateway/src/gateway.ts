@@ -20,6 +20,7 @@ import {
   type Registry,
 } from "@sovd/platform";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
+import { createAuditService } from "./audit/index.js";
 import { createAuth } from "./auth/index.js";
 import { createCircuitBreakers } from "./commands/circuit-breaker.js";
 import { createCommandService } from "./commands/command-service.js";
@@ -88,6 +89,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   // Every open watch stream listens on it (AbortSignal.any): no listener limit, it is not a leak.
   setMaxListeners(0, shutdown.signal);
   const auth = createAuth(config.auth, { pool, logger, registry });
+  const auditService = createAuditService({ pool, logger });
   const breakers = createCircuitBreakers({
     failureThreshold: config.breaker.failureThreshold,
     cooldownMs: config.breaker.cooldownMs,
@@ -134,7 +136,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const rpc = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       router.service(AuthService, auth.authService);
-      router.service(AuditService, auth.auditService);
+      router.service(AuditService, auditService);
       router.service(VehicleService, vehicleService);
       router.service(CommandService, commandService);
     },

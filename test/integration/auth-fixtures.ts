@@ -4,6 +4,7 @@ import { PassThrough } from "node:stream";
 import { createClient, createContextValues, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import { createGatewayMetrics } from "@sovd/gateway";
+import { createAuditService } from "../../gateway/src/audit/index.js";
 import { createAuth, loadAuthConfig, type Auth, type RoleName } from "../../gateway/src/auth/index.js";
 import { createErrorInterceptor } from "../../gateway/src/rpc/index.js";
 import { clientInfoKey } from "../../gateway/src/request-context.js";
@@ -27,11 +28,12 @@ export interface TestUser {
 }
 
 /**
- * Auth over real HTTP: a Connect server on port 0 with the real auth routes, the gateway's
- * error interceptor and the auth interceptor, its own database, and a logger whose lines the
- * test can read. The HTTP layer fills clientInfoKey as the gateway's does. Command and
- * vehicle services are mounted without handlers: a call the interceptor lets through answers `unimplemented`, a refused one
- * `unauthenticated` / `permission_denied`, so the role table is observable on its own.
+ * Auth over real HTTP: a Connect server on port 0 with the real auth and audit routes, the
+ * gateway's error interceptor and the auth interceptor, its own database, and a logger whose
+ * lines the test can read. The HTTP layer fills clientInfoKey as the gateway's does. Command
+ * and vehicle services are mounted without handlers: a call the interceptor lets through
+ * answers `unimplemented`, a refused one `unauthenticated` / `permission_denied`, so the role
+ * table is observable on its own.
  */
 export interface AuthStack extends AsyncDisposable {
   readonly db: TestDatabase;
@@ -76,7 +78,7 @@ export async function startAuthStack(opts: { env?: Env; now?: () => Date } = {})
   const handler = connectNodeAdapter({
     routes: (router) => {
       router.service(AuthService, auth.authService);
-      router.service(AuditService, auth.auditService);
+      router.service(AuditService, createAuditService({ pool: db.pool, logger }));
       router.service(CommandService, {});
       router.service(VehicleService, {});
     },

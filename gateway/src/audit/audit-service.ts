@@ -3,7 +3,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Logger, Pool } from "@sovd/platform";
 import { AuditLogSchema, ListAuditLogsResponseSchema, type AuditLog, type AuditService } from "@sovd/proto";
-import { requirePrincipal } from "../auth/principal.js";
+import { requirePrincipal } from "../auth/index.js";
 import { InvalidArgumentError, isUuid, optionalUuid } from "../rpc/index.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 
