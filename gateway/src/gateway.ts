@@ -89,7 +89,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   // Every open watch stream listens on it (AbortSignal.any): no listener limit, it is not a leak.
   setMaxListeners(0, shutdown.signal);
   const auth = createAuth(config.auth, { pool, logger, registry });
-  const auditService = createAuditService({ pool, logger });
+  const auditService = createAuditService({ pool });
   const breakers = createCircuitBreakers({
     failureThreshold: config.breaker.failureThreshold,
     cooldownMs: config.breaker.cooldownMs,

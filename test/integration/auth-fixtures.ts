@@ -78,7 +78,7 @@ export async function startAuthStack(opts: { env?: Env; now?: () => Date } = {})
   const handler = connectNodeAdapter({
     routes: (router) => {
       router.service(AuthService, auth.authService);
-      router.service(AuditService, createAuditService({ pool: db.pool, logger }));
+      router.service(AuditService, createAuditService({ pool: db.pool }));
       router.service(CommandService, {});
       router.service(VehicleService, {});
     },
