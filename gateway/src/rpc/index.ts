@@ -16,3 +16,4 @@ export {
 } from "./errors.js";
 export { createMetricsInterceptor, createErrorInterceptor } from "./interceptors.js";
 export { isUuid, requireUuid, optionalUuid, requireString, requireText, optionalText, isPlainText } from "./validate.js";
+export { routes, type RpcServices } from "./routes.js";
