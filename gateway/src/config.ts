@@ -5,6 +5,7 @@ import {
   envInt,
   envLogLevel,
   envOptional,
+  envUrl,
   loadCommandTimeouts,
   type CommandTimeouts,
   type Env,
@@ -21,7 +22,7 @@ export const VITE_DEV_ORIGIN = "http://localhost:5173";
 /** The built web app of this repository (web/dist). */
 export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
-/** Everything the gateway reads from the environment, validated once at start (ARCHITECTURE §11). */
+/** Everything startGateway reads from the environment, validated once at start. */
 export interface GatewayConfig {
   readonly port: number;
   readonly host: string;
@@ -45,6 +46,13 @@ export interface GatewayConfig {
   readonly shutdownGraceMs: number;
   /** The first admin outside development (INITIAL_ADMIN_USERNAME + INITIAL_ADMIN_PASSWORD), if both are set. */
   readonly initialAdmin: { readonly username: string; readonly password: string } | undefined;
+}
+
+/** What `npm run gateway` (main.ts) reads besides the gateway's own settings: where the database and NATS are, and logging. */
+export interface GatewayProcessConfig {
+  readonly gateway: GatewayConfig;
+  readonly databaseUrl: string;
+  readonly natsUrl: string;
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
 }
@@ -115,6 +123,23 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     trustProxy: envBool(env, "TRUST_PROXY", false),
     shutdownGraceMs,
     initialAdmin: adminUser && adminPassword ? Object.freeze({ username: adminUser, password: adminPassword }) : undefined,
+  });
+}
+
+/**
+ * The configuration of the gateway running alone (main.ts), as the connector's
+ * loadConnectorProcessConfig: DATABASE_URL and NATS_URL are required there, while the
+ * all-in-one and the tests hand startGateway their own pool and bus.
+ */
+export function loadGatewayProcessConfig(env: Env): GatewayProcessConfig {
+  const databaseUrl = envUrl(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
+  if (databaseUrl === undefined) throw new ConfigError("DATABASE_URL is required when the gateway runs alone");
+  const natsUrl = envUrl(env, "NATS_URL", ["nats:", "tls:", "ws:", "wss:"]);
+  if (natsUrl === undefined) throw new ConfigError("NATS_URL is required when the gateway runs alone");
+  return Object.freeze({
+    gateway: loadGatewayConfig(env),
+    databaseUrl,
+    natsUrl,
     logLevel: envLogLevel(env),
     logPretty: envBool(env, "LOG_PRETTY", false),
   });

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { createMetricsRegistry, DEVELOPMENT_USERS, migrate, SEEDED_VEHICLES, seed, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
+import { createMetricsRegistry, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
 import { createAuditService } from "./audit/index.js";
 import { createAuth } from "./auth/index.js";
 import { createCircuitBreakers } from "./commands/circuit-breaker.js";
@@ -42,16 +42,6 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const { pool, bus, logger } = deps;
   const registry = deps.registry ?? createMetricsRegistry();
-
-  // Migrate in the schema the pool works in (tests give each stack its own schema).
-  const { rows } = await pool.query<{ schema: string }>("SELECT current_schema() AS schema");
-  const schema = rows[0]!.schema;
-  await migrate(pool, { schema: schema === "public" ? undefined : schema, logger });
-  if (config.development) {
-    await seed(pool, { users: DEVELOPMENT_USERS, vehicles: SEEDED_VEHICLES, logger });
-  } else if (config.initialAdmin) {
-    await seed(pool, { users: [{ ...config.initialAdmin, role: "admin" }], vehicles: 0, logger });
-  }
   const metrics = createGatewayMetrics(registry);
   const countPoolError = (): void => metrics.databaseErrors.inc();
   pool.on("error", countPoolError);

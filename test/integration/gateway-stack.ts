@@ -32,7 +32,7 @@ import {
   executeSubject,
   type DispatchRequest,
 } from "@sovd/proto";
-import { loadGatewayConfig, startGateway, type Gateway } from "@sovd/gateway";
+import { loadGatewayConfig, seedGatewayDatabase, startGateway, type Gateway } from "@sovd/gateway";
 import { createTestBus, createTestDatabase, uniqueFleetBase, type TestDatabase } from "../src/infra.js";
 
 /** One password for every user of a gateway test. */
@@ -110,6 +110,7 @@ export async function startGatewayStack(env: Record<string, string> = {}): Promi
     CORS_ORIGINS: "https://app.example.com",
     ...env,
   });
+  await seedGatewayDatabase(db.pool, config); // nothing with NODE_ENV=test, but what main.ts does for any env given
   const gateway = await startGateway(config, { pool: db.pool, bus, logger });
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
 

@@ -1,7 +1,7 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { loadConnectorConfig, startConnector, type Connector } from "@sovd/connector";
-import { loadGatewayConfig, startGateway, type Gateway } from "@sovd/gateway";
+import { loadGatewayConfig, seedGatewayDatabase, startGateway, type Gateway } from "@sovd/gateway";
 import { createLogger, DEVELOPMENT_USERS, fleetIdentity, type Bus, type Env, type Logger } from "@sovd/platform";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 import { loadFleetConfig, startFleet, type Fleet } from "@sovd/vehicle-sim";
@@ -65,7 +65,7 @@ export interface TestStack extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Passwords of the development users the gateway seeds (NODE_ENV=development). */
+/** Passwords of the development users seedGatewayDatabase creates (NODE_ENV=development). */
 export const SEEDED_PASSWORDS: Readonly<Record<string, string>> = Object.fromEntries(DEVELOPMENT_USERS.map((u) => [u.username, u.password]));
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -116,7 +116,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     };
     for (let i = 0; i < (opts.connectors ?? 1); i++) await addConnector();
 
-    const gateway = await startGateway(loadGatewayConfig(env), { pool: db.pool, bus: gatewayBus, logger: logger.child({ service: "gateway" }) });
+    // The database is migrated (createTestDatabase); the seed is what main.ts adds before startGateway.
+    const gatewayConfig = loadGatewayConfig(env);
+    await seedGatewayDatabase(db.pool, gatewayConfig);
+    const gateway = await startGateway(gatewayConfig, { pool: db.pool, bus: gatewayBus, logger: logger.child({ service: "gateway" }) });
     cleanups.push(() => gateway.close());
     const gatewayUrl = `http://127.0.0.1:${gateway.port}`;
 
