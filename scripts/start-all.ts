@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole system in one process on the embedded default (ARCHITECTURE §11).
+ * `npm start`: the whole system in one process on the embedded default (docs/architecture.md §5).
  * PostgreSQL is PGlite served over the wire protocol (data under .data/), the bus is the
  * in-process one, and gateway, connector and a demo fleet run side by side, the vehicles
  * still dialling the connector over gRPC on loopback. With DATABASE_URL / NATS_URL set, the
@@ -31,7 +31,7 @@ import { loadFleetConfig, startFleet } from "@sovd/vehicle-sim";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** The demo's defaults: development mode and the fault rates of a bad cellular network (ARCHITECTURE §7). */
+/** The demo's defaults: development mode and the fault rates of a bad cellular network. */
 const DEMO_DEFAULTS: Env = {
   NODE_ENV: "development",
   FAULT_TIMEOUT_RATE: "0.10",

@@ -14,7 +14,7 @@ import {
 import { loadAuthConfig, type AuthConfig } from "./auth/index.js";
 import type { CommandLimits } from "./commands/command-service.js";
 import type { DispatchConfig } from "./commands/dispatcher.js";
-import type { WsBridgeConfig } from "./ws/ws-bridge.js";
+import type { WsBridgeConfig } from "./ws/index.js";
 
 /** The Vite dev server, the one cross-origin caller development allows by default. */
 export const VITE_DEV_ORIGIN = "http://localhost:5173";

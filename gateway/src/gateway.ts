@@ -11,8 +11,8 @@ import { createHealthChecks } from "./health-checks.js";
 import { createHttpHandlers, createWebAppFallback, rpcContextValues, startDualProtocolServer } from "./http/index.js";
 import { createGatewayMetrics } from "./metrics.js";
 import { createErrorInterceptor, createMetricsInterceptor, routes } from "./rpc/index.js";
-import { createVehicleService } from "./vehicles/vehicle-service.js";
-import { createWsBridge } from "./ws/ws-bridge.js";
+import { createVehicleService } from "./vehicles/index.js";
+import { createWsBridge } from "./ws/index.js";
 
 /** What startGateway needs from outside; main.ts (or a test, or the all-in-one) opens it and closes it. */
 export interface GatewayDeps {

@@ -17,7 +17,6 @@ export {
 export { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 export { watchCommandEvents, type WatchDeps, type WatchOptions } from "./commands/watch.js";
 export { createCircuitBreakers, type CircuitBreakers, type BreakerPermit } from "./commands/circuit-breaker.js";
-export { WsCloseCode } from "./ws/ws-bridge.js";
-export { toWsEvent, type WsServerEvent, type WsClientAction } from "./ws/ws-messages.js";
+export { WsCloseCode, toWsEvent, type WsServerEvent, type WsClientAction } from "./ws/index.js";
 export { clientInfoKey, type ClientInfo } from "./request-context.js";
 export { streamOriginKey } from "./stream-origin.js";

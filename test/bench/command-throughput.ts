@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: figures for the scale the design must allow (issue 2), printed, never
+ * `npm run bench`: figures for the scale the design must allow (docs/architecture.md §10), printed, never
  * asserted. Runs the real gateway, connector and simulator in this process on the embedded
  * database and in-process bus, or on the real servers when DATABASE_URL / NATS_URL are set.
  *

@@ -8,7 +8,7 @@ import { createErrorInterceptor } from "../../gateway/src/rpc/index.js";
 import { outcome, startAuthStack, TEST_JWT_SECRET, TEST_PASSWORD, type AuthStack } from "./auth-fixtures.js";
 
 /**
- * Issue 4 rate limits, hit and recovered. The clock is faked (Date only: sockets, the
+ * The auth rate limits, hit and recovered. The clock is faked (Date only: sockets, the
  * database and timers keep running for real), so "a minute later" takes no time.
  */
 describe("rate limits", () => {

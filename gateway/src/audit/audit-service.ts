@@ -44,7 +44,7 @@ function auditLogFromRow(row: AuditRow): AuditLog {
 }
 
 /**
- * AuditService.ListAuditLogs (ARCHITECTURE §4, §9): the audit trail for admins (the
+ * AuditService.ListAuditLogs: the audit trail for admins (the
  * interceptor's rule table enforces the role), filtered, newest first, keyset-paged so a
  * page is as cheap at row 1,000,000 as at row 1 and rows written meanwhile shift nothing.
  */

@@ -60,7 +60,7 @@ function auditContext(ctx: HandlerContext): AuditContext {
   return { ipAddress: c.ipAddress, userAgent: c.userAgent, requestId: c.requestId || null };
 }
 
-/** AuthService of ARCHITECTURE §4/§9: login, rotating refresh, logout, who-am-i, stream tickets. */
+/** AuthService: login, rotating refresh, logout, who-am-i, stream tickets (the decisions are in auth/README.md). */
 export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof AuthService> {
   const { pool, logger, metrics } = deps;
 

@@ -37,7 +37,7 @@ const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
 const HOUR_MS = 3600_000;
 
 /**
- * Builds the gateway's auth (ARCHITECTURE §9, issue 4) on the shared pool. Starts nothing
+ * Builds the gateway's auth (docs/architecture.md §7) on the shared pool. Starts nothing
  * but an unref'd housekeeping timer that deletes expired tickets, refresh tokens and rate
  * limit counters.
  */

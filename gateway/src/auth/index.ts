@@ -1,7 +1,8 @@
 /**
- * Who may do what in the gateway (ARCHITECTURE §9, issue 4). The gateway composes
- * `createAuth(loadAuthConfig(env), deps)` and installs its interceptor and services; the
- * rest is exported for handlers (principal, visibility), the WebSocket bridge and tests.
+ * Who may do what in the gateway (docs/architecture.md §7, decisions in README.md). The
+ * gateway composes `createAuth(loadAuthConfig(env), deps)` and installs its interceptor and
+ * AuthService; the rest is exported for handlers (principal, visibility), the audit service,
+ * the WebSocket bridge and tests.
  */
 export { loadAuthConfig, MIN_JWT_SECRET_LENGTH, type AuthConfig } from "./config.js";
 export { createAuth, type Auth, type AuthDeps } from "./auth.js";

@@ -32,7 +32,7 @@ function publicKey(scope: string, message: unknown, client: ClientInfo): string 
 }
 
 /**
- * The auth interceptor (ARCHITECTURE §9, issue 4): every RPC passes here before its handler.
+ * The auth interceptor: every RPC passes here before its handler.
  * Looks the method up in METHOD_RULES, authenticates the Bearer token (not for public
  * methods), checks the role, applies the rate limit of the method's scope (admins exempt;
  * public methods always limited), and leaves the caller under `principalKey`.

@@ -1,6 +1,7 @@
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import { UnauthenticatedError } from "../rpc/index.js";
 
+/** The three roles, weakest first (roles.ts orders them); the `users.role` column holds these names. */
 export type RoleName = "viewer" | "engineer" | "admin";
 
 /** The authenticated caller of an RPC or WebSocket, put into the handler context by the auth interceptor. */
@@ -21,7 +22,7 @@ export function requirePrincipal(ctx: HandlerContext): Principal {
 }
 
 /**
- * Visibility of commands (ARCHITECTURE §9): an engineer sees the commands they submitted;
+ * Visibility of commands: an engineer sees the commands they submitted;
  * viewers and admins see every command. Anything not visible answers `not_found`.
  */
 export function canSeeCommand(p: Principal, commandUserId: string): boolean {

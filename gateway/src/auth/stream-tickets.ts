@@ -3,7 +3,7 @@ import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
 import { isUuid } from "../rpc/index.js";
 
 /**
- * Single-use tickets for the WebSocket bridge (issue 4): a browser asks for one with its
+ * Single-use tickets for the WebSocket bridge: a browser asks for one with its
  * access token and opens `/ws/responses/{id}?ticket=…`, so the JWT never lands in a URL
  * (proxy logs, history). Stored hashed; consumed atomically, so two sockets racing with one
  * ticket cannot both get in.

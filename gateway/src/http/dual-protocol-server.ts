@@ -32,7 +32,7 @@ export interface DualProtocolServer {
 }
 
 /**
- * One port for everyone (ARCHITECTURE §2): HTTP/1.1 for browsers and curl, cleartext HTTP/2
+ * One port for everyone (docs/architecture.md §7): HTTP/1.1 for browsers and curl, cleartext HTTP/2
  * with prior knowledge for gRPC clients. Node's plaintext http2 server does not fall back to
  * HTTP/1.1, so each connection's first bytes are read: the h2 preface `PRI * HTTP/2.0` hands
  * the socket to the http2 server, anything else to the http1 server (the peeked bytes are

@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from "node:http";
 
 /**
- * Browser hardening for everything the gateway serves (issue 4): a CSP that fits the Vite
+ * Browser hardening for everything the gateway serves: a CSP that fits the Vite
  * build (scripts, styles and assets from this origin only, Connect calls and the WebSocket
  * bridge to this host, never framed), no MIME sniffing, no referrer leaks.
  * `host` is the (sanitized) host the request came to.

@@ -53,7 +53,7 @@ export function createMetricsInterceptor(metrics: GatewayMetrics): Interceptor {
 }
 
 /**
- * The RPC edge of STYLE "Errors": domain errors become their Connect codes, anything
+ * The RPC edge (toConnectError, errors.ts): domain errors become their Connect codes, anything
  * unexpected is logged with the request id and answered as a generic `internal` (or
  * `unavailable` when the database or bus failed). Covers unary answers and streams.
  */

@@ -22,7 +22,7 @@ export interface VehicleServiceDeps {
 }
 
 /**
- * VehicleService (ARCHITECTURE §4): the fleet, paged by VIN (keyset, so page 1,000 costs what
+ * VehicleService: the fleet, paged by VIN (keyset, so page 1,000 costs what
  * page 1 costs), searched by VIN/make/model prefix on indexes, and its online/offline changes
  * streamed from the connectors' presence events.
  */

@@ -56,7 +56,7 @@ interface Connection {
 const reason = (text: string): string => Buffer.from(text).subarray(0, 123).toString();
 
 /**
- * The edge WebSocket bridge (ARCHITECTURE §10, issue 5) on the gateway's HTTP/1.1 side, in
+ * The edge WebSocket bridge (docs/architecture.md §7) on the gateway's HTTP/1.1 side, in
  * `ws` noServer mode: `GET /ws/responses/{command_id}?token=<jwt>` (or `?ticket=`). A bad
  * credential or a command the caller may not see closes with 1008. Each followed command
  * runs the same replay-then-live watch as WatchCommand. Subscriptions end with the command,

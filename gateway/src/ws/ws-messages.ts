@@ -4,7 +4,7 @@ import { isTerminalStatus, statusFromProto, type CommandEvent } from "@sovd/prot
 import { isUuid } from "../rpc/index.js";
 
 /**
- * The JSON of the edge WebSocket bridge, exactly as ARCHITECTURE §10 writes it. Existing
+ * The JSON of the edge WebSocket bridge, exactly as the design writes it. Existing
  * clients parse these shapes; field names and nesting are a contract.
  */
 export type WsServerEvent =
