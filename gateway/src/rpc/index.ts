@@ -1,6 +1,7 @@
 /**
- * The gateway's Connect edge: the domain errors handlers throw and the one mapping to
- * Connect codes, and the interceptors every route runs through.
+ * The gateway's Connect edge: the routes, the domain errors handlers throw and the one
+ * mapping to Connect codes, the interceptors every route runs through, and the validators
+ * of request fields (which throw those errors).
  */
 export {
   NotFoundError,
