@@ -26,7 +26,7 @@ import {
   type Env,
 } from "@sovd/platform";
 import { loadConnectorConfig, startConnector } from "@sovd/connector";
-import { loadGatewayConfig, startGateway } from "@sovd/gateway";
+import { loadGatewayConfig, seedGatewayDatabase, startGateway } from "@sovd/gateway";
 import { loadFleetConfig, startFleet } from "@sovd/vehicle-sim";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -62,11 +62,12 @@ async function main(): Promise<void> {
   // PGlite is one session: the whole process shares one pool of one connection.
   const pool = createPool({ url: databaseUrl, max: embedded ? 1 : 10, logger, applicationName: "sovd-all-in-one" });
   const bus: Bus = env.NATS_URL ? await createNatsBus({ url: env.NATS_URL, name: "sovd-all-in-one" }) : createMemoryBus();
+  const gatewayConfig = loadGatewayConfig(env);
   await migrate(pool, { logger });
+  await seedGatewayDatabase(pool, gatewayConfig, { logger });
 
   const connectorConfig = loadConnectorConfig(env);
   const connector = await startConnector(connectorConfig, { pool, bus, logger: serviceLogger("connector") });
-  const gatewayConfig = loadGatewayConfig(env);
   const gateway = await startGateway(gatewayConfig, { pool, bus, logger: serviceLogger("gateway") });
   const fleetConfig = loadFleetConfig({ ...env, CONNECTOR_URL: `127.0.0.1:${connector.grpcPort}` }, process.argv.slice(2));
   const fleet = await startFleet(fleetConfig, { logger: serviceLogger("vehicle-sim") });

@@ -1,6 +1,6 @@
 import { ConfigError } from "@sovd/platform";
 import { describe, expect, it } from "vitest";
-import { loadGatewayConfig, VITE_DEV_ORIGIN } from "./config.js";
+import { loadGatewayConfig, loadGatewayProcessConfig, VITE_DEV_ORIGIN } from "./config.js";
 
 const base = { JWT_SECRET: "a-secret-of-at-least-thirty-two-characters" };
 
@@ -42,5 +42,13 @@ describe("gateway config", () => {
 
   it("outside development JWT_SECRET is required", () => {
     expect(() => loadGatewayConfig({})).toThrow(/JWT_SECRET/);
+  });
+
+  it("running alone needs DATABASE_URL and NATS_URL", () => {
+    expect(() => loadGatewayProcessConfig(base)).toThrow(/DATABASE_URL is required/);
+    expect(() => loadGatewayProcessConfig({ ...base, DATABASE_URL: "postgres://h/db" })).toThrow(/NATS_URL is required/);
+    expect(() => loadGatewayProcessConfig({ ...base, DATABASE_URL: "mysql://h/db", NATS_URL: "nats://h:4222" })).toThrow(ConfigError);
+    const p = loadGatewayProcessConfig({ ...base, DATABASE_URL: "postgres://h/db", NATS_URL: "nats://h:4222", LOG_LEVEL: "debug" });
+    expect(p).toMatchObject({ databaseUrl: "postgres://h/db", natsUrl: "nats://h:4222", logLevel: "debug", logPretty: false, gateway: { port: 8080 } });
   });
 });

@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { ConfigError, envBool, envInt, envLogLevel, envOptional, type Env, type LogLevel } from "@sovd/platform";
 import { loadCommandTimeouts, type CommandTimeouts } from "@sovd/domain";
+import { ConfigError, envBool, envInt, envLogLevel, envOptional, envUrl, type Env, type LogLevel } from "@sovd/platform";
 import { loadAuthConfig, type AuthConfig } from "./auth/index.js";
 import type { CommandLimits } from "./commands/command-service.js";
 import type { DispatchConfig } from "./commands/dispatcher.js";
-import type { WsBridgeConfig } from "./ws/ws-bridge.js";
+import type { WsBridgeConfig } from "./ws/index.js";
 
 /** The Vite dev server, the one cross-origin caller development allows by default. */
 export const VITE_DEV_ORIGIN = "http://localhost:5173";
@@ -39,6 +39,13 @@ export interface GatewayConfig {
   readonly shutdownGraceMs: number;
   /** The first admin outside development (INITIAL_ADMIN_USERNAME + INITIAL_ADMIN_PASSWORD), if both are set. */
   readonly initialAdmin: { readonly username: string; readonly password: string } | undefined;
+}
+
+/** What `npm run gateway` (main.ts) reads besides the gateway's own settings: where the database and NATS are, and logging. */
+export interface GatewayProcessConfig {
+  readonly gateway: GatewayConfig;
+  readonly databaseUrl: string;
+  readonly natsUrl: string;
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
 }
@@ -109,6 +116,23 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     trustProxy: envBool(env, "TRUST_PROXY", false),
     shutdownGraceMs,
     initialAdmin: adminUser && adminPassword ? Object.freeze({ username: adminUser, password: adminPassword }) : undefined,
+  });
+}
+
+/**
+ * The configuration of the gateway running alone (main.ts), as the connector's
+ * loadConnectorProcessConfig: DATABASE_URL and NATS_URL are required there, while the
+ * all-in-one and the tests hand startGateway their own pool and bus.
+ */
+export function loadGatewayProcessConfig(env: Env): GatewayProcessConfig {
+  const databaseUrl = envUrl(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
+  if (databaseUrl === undefined) throw new ConfigError("DATABASE_URL is required when the gateway runs alone");
+  const natsUrl = envUrl(env, "NATS_URL", ["nats:", "tls:", "ws:", "wss:"]);
+  if (natsUrl === undefined) throw new ConfigError("NATS_URL is required when the gateway runs alone");
+  return Object.freeze({
+    gateway: loadGatewayConfig(env),
+    databaseUrl,
+    natsUrl,
     logLevel: envLogLevel(env),
     logPretty: envBool(env, "LOG_PRETTY", false),
   });

@@ -1,28 +1,20 @@
 import { setMaxListeners } from "node:events";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { createMetricsRegistry, migrate, migrationsApplied, REQUEST_ID_HEADER, requestIdFrom, serveOpsEndpoint, type Bus, type HealthCheck, type Logger, type Pool, type Registry } from "@sovd/platform";
-import { createCommandEnder, DEVELOPMENT_USERS, SEEDED_VEHICLES, seed } from "@sovd/domain";
-import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
+import { createCommandEnder } from "@sovd/domain";
+import { createMetricsRegistry, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
+import { createAuditService } from "./audit/index.js";
 import { createAuth } from "./auth/index.js";
 import { createCircuitBreakers } from "./commands/circuit-breaker.js";
 import { createCommandService } from "./commands/command-service.js";
 import { createDispatcher } from "./commands/dispatcher.js";
 import { createCommandEventHub } from "./commands/event-hub.js";
 import type { GatewayConfig } from "./config.js";
-import { isDatabaseError } from "./errors.js";
+import { createHealthChecks } from "./health-checks.js";
+import { createHttpHandlers, createWebAppFallback, rpcContextValues, startDualProtocolServer } from "./http/index.js";
 import { createGatewayMetrics } from "./metrics.js";
-import { clientInfoKey } from "./request-context.js";
-import { applyCors } from "./server/cors.js";
-import { startDualProtocolServer } from "./server/dual-protocol-server.js";
-import { createErrorInterceptor, createMetricsInterceptor } from "./server/rpc-interceptors.js";
-import { securityHeaders } from "./server/security-headers.js";
-import { createStaticHandler } from "./server/static-files.js";
-import { safeHost, streamOriginFrom, streamOriginKey } from "./stream-origin.js";
-import { createVehicleService } from "./vehicles/vehicle-service.js";
-import { createWsBridge } from "./ws/ws-bridge.js";
+import { createErrorInterceptor, createMetricsInterceptor, routes } from "./rpc/index.js";
+import { createVehicleService } from "./vehicles/index.js";
+import { createWsBridge } from "./ws/index.js";
 
 /** What startGateway needs from outside; main.ts (or a test, or the all-in-one) opens it and closes it. */
 export interface GatewayDeps {
@@ -37,6 +29,7 @@ export interface GatewayDeps {
 export interface Gateway {
   /** The port it listens on (the real one when configured with 0). */
   readonly port: number;
+  /** The registry its metrics are in (the one given in deps, or its own). */
   readonly registry: Registry;
   /** Watch streams (WatchCommand and WebSocket subscriptions) registered now: 0 once every watcher is gone. */
   watcherCount(): number;
@@ -44,42 +37,22 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-type AnyRequest = IncomingMessage | Http2ServerRequest;
-type AnyResponse = ServerResponse | Http2ServerResponse;
-
-const hostOf = (req: AnyRequest): string => safeHost((req.headers[":authority"] as string | undefined) ?? req.headers.host);
-const firstHeader = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
-
-async function currentSchema(pool: Pool): Promise<string> {
-  const { rows } = await pool.query<{ schema: string }>("SELECT current_schema() AS schema");
-  return rows[0]!.schema;
-}
-
 /**
- * Starts the gateway (architecture §7 "Gateway HTTP"): migrations and seed data, then ONE port
- * serving Connect, gRPC and gRPC-Web (HTTP/1.1 and cleartext HTTP/2), the WebSocket bridge,
- * the web app, `/health/*` and `/metrics`. Importing this module starts nothing.
+ * Starts the gateway on a migrated database (main.ts, the all-in-one and the tests migrate
+ * and seed before): ONE port serving Connect, gRPC and gRPC-Web (HTTP/1.1 and cleartext
+ * HTTP/2), the WebSocket bridge, the web app, `/health/*` and `/metrics`
+ * (architecture §7 "Gateway HTTP"). This is the composition root; importing the module starts nothing.
  */
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
-  const { pool, bus } = deps;
-  const logger = deps.logger;
+  const { pool, bus, logger } = deps;
   const registry = deps.registry ?? createMetricsRegistry();
-
-  // Migrate in the schema the pool works in (tests give each stack its own schema).
-  const schema = await currentSchema(pool);
-  await migrate(pool, { schema: schema === "public" ? undefined : schema, logger });
-  if (config.development) {
-    await seed(pool, { users: DEVELOPMENT_USERS, vehicles: SEEDED_VEHICLES, logger });
-  } else if (config.initialAdmin) {
-    await seed(pool, { users: [{ ...config.initialAdmin, role: "admin" }], vehicles: 0, logger });
-  }
-
   const metrics = createGatewayMetrics(registry);
   const countPoolError = (): void => metrics.databaseErrors.inc();
   pool.on("error", countPoolError);
   const shutdown = new AbortController();
   // Every open watch stream listens on it (AbortSignal.any): no listener limit, it is not a leak.
   setMaxListeners(0, shutdown.signal);
+
   const auth = createAuth(config.auth, { pool, logger, registry });
   const breakers = createCircuitBreakers({
     failureThreshold: config.breaker.failureThreshold,
@@ -89,7 +62,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const ender = createCommandEnder({ db: pool, bus, logger, metrics: metrics.commands, onBusError: () => metrics.busErrors.inc() });
   const events = await createCommandEventHub({ bus, logger, onBusError: () => metrics.busErrors.inc() });
   const dispatcher = createDispatcher({ pool, bus, logger, metrics, breakers, ender, config: config.dispatch });
-  const commandService = createCommandService({
+  const commands = createCommandService({
     pool,
     bus,
     events,
@@ -101,104 +74,28 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     limits: config.limits,
     shutdownSignal: shutdown.signal,
   });
-  const vehicleService = createVehicleService({ pool, bus, logger, active: metrics.watchStreamsActive, shutdownSignal: shutdown.signal });
+  const vehicles = createVehicleService({ pool, bus, logger, active: metrics.watchStreamsActive, shutdownSignal: shutdown.signal });
   const wsBridge = createWsBridge({ pool, events, logger, metrics, authenticate: auth.authenticateStream, config: config.ws });
-  const serveStatic = createStaticHandler(config.webDistDir);
-  const corsOrigins = new Set(config.corsOrigins);
-
-  const checks: Record<string, HealthCheck> = {
-    database: async () => {
-      try {
-        await pool.query("SELECT 1");
-      } catch (err) {
-        if (isDatabaseError(err)) metrics.databaseErrors.inc();
-        throw err;
-      }
-    },
-    bus: async () => {
-      try {
-        await bus.ping();
-      } catch (err) {
-        metrics.busErrors.inc();
-        throw err;
-      }
-    },
-    migrations: async () => {
-      if (!(await migrationsApplied(pool))) throw new Error("migrations pending");
-    },
-  };
 
   const rpc = connectNodeAdapter({
-    routes: (router: ConnectRouter) => {
-      router.service(AuthService, auth.authService);
-      router.service(AuditService, auth.auditService);
-      router.service(VehicleService, vehicleService);
-      router.service(CommandService, commandService);
-    },
+    routes: routes({ auth: auth.authService, audit: createAuditService({ pool }), vehicles, commands }),
+    // Outermost first: metrics see the final code; domain errors are mapped outside auth.
     interceptors: [createMetricsInterceptor(metrics), createErrorInterceptor({ logger, metrics }), auth.interceptor],
     readMaxBytes: config.readMaxBytes,
     shutdownSignal: shutdown.signal,
-    contextValues: (req) => {
-      const forwarded = config.trustProxy ? firstHeader(req.headers["x-forwarded-for"])?.split(",")[0]?.trim() : undefined;
-      const secure =
-        (req.socket as { encrypted?: boolean }).encrypted === true ||
-        (config.trustProxy && firstHeader(req.headers["x-forwarded-proto"]) === "https");
-      return createContextValues()
-        .set(clientInfoKey, {
-          ipAddress: forwarded || req.socket.remoteAddress || "unknown",
-          userAgent: (firstHeader(req.headers["user-agent"]) ?? "").slice(0, 512),
-          requestId: firstHeader(req.headers[REQUEST_ID_HEADER]) ?? requestIdFrom(undefined),
-        })
-        .set(streamOriginKey, streamOriginFrom(hostOf(req), secure));
-    },
-    fallback: (req, res) => {
-      if (req.httpVersionMajor === 2) {
-        res.writeHead(404, { "content-type": "text/plain" });
-        res.end("not found");
-        return;
-      }
-      serveStatic(req as IncomingMessage, res as ServerResponse).catch((err: unknown) => {
-        logger.error({ err }, "serving a static file failed");
-        res.destroy();
-      });
-    },
+    contextValues: rpcContextValues({ trustProxy: config.trustProxy }),
+    fallback: createWebAppFallback(config.webDistDir, logger),
   });
-
-  /** What every response gets: its request id (the caller's if sane) and the security headers. */
-  const prepare = (req: AnyRequest, res: AnyResponse): void => {
-    const requestId = requestIdFrom(firstHeader(req.headers[REQUEST_ID_HEADER]));
-    req.headers[REQUEST_ID_HEADER] = requestId;
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    for (const [name, value] of Object.entries(securityHeaders(hostOf(req)))) res.setHeader(name, value as string);
-  };
-
   const server = await startDualProtocolServer({
     port: config.port,
     host: config.host,
-    http1: (req, res) => {
-      prepare(req, res);
-      if (applyCors(req, res, corsOrigins)) return;
-      const path = (req.url ?? "/").split("?")[0]!;
-      if (path.startsWith("/health/") || path === "/metrics") {
-        serveOpsEndpoint(req, res, { checks, registry })
-          .then((handled) => {
-            if (!handled) res.writeHead(404, { "content-type": "text/plain" }).end("not found");
-          })
-          .catch((err: unknown) => {
-            logger.error({ err }, "ops endpoint failed");
-            if (!res.headersSent) res.writeHead(500).end();
-          });
-        return;
-      }
-      rpc(req, res);
-    },
-    http2: (req, res) => {
-      prepare(req, res);
-      rpc(req, res);
-    },
-    upgrade: (req, socket, head) => {
-      if (!wsBridge.handleUpgrade(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    },
+    ...createHttpHandlers({
+      rpc,
+      corsOrigins: config.corsOrigins,
+      ops: { checks: createHealthChecks({ pool, bus, metrics }), registry },
+      upgrade: (req, socket, head) => wsBridge.handleUpgrade(req, socket, head),
+      logger,
+    }),
   });
   logger.info(
     { port: server.port, development: config.development, corsOrigins: config.corsOrigins, webDistDir: config.webDistDir },

@@ -1,24 +1,33 @@
 /**
- * `npm run gateway`: the gateway alone, against the PostgreSQL and NATS named by DATABASE_URL
- * and NATS_URL (architecture §4 "Environment variables"). The composition root: reads the
- * environment, opens the infrastructure, starts the gateway, and shuts it down gracefully on
- * SIGINT/SIGTERM.
+ * `npm run gateway`: the gateway alone, against real PostgreSQL and NATS (DATABASE_URL and
+ * NATS_URL required, architecture §4 "Environment variables"). Applies migrations and the seed
+ * data, starts, and shuts down gracefully on SIGINT/SIGTERM. A bad setting exits with code 2
+ * naming the variable, as the connector does.
  */
-import { ConfigError, createLogger, createMetricsRegistry, envString, envUrl, exitOnSignals, openInfrastructure } from "@sovd/platform";
-import { loadGatewayConfig } from "./config.js";
+import { ConfigError, createLogger, createMetricsRegistry, exitOnSignals, migrate, openInfrastructure } from "@sovd/platform";
+import { loadGatewayProcessConfig, type GatewayProcessConfig } from "./config.js";
 import { startGateway } from "./gateway.js";
+import { seedGatewayDatabase } from "./seed.js";
 
 const SHUTDOWN_LIMIT_MS = 30_000;
 
 async function main(): Promise<void> {
-  const env = process.env;
-  const config = loadGatewayConfig(env);
-  const databaseUrl = envUrl(env, "DATABASE_URL", ["postgres:", "postgresql:"]) ?? envString(env, "DATABASE_URL");
-  const natsUrl = envUrl(env, "NATS_URL", ["nats:", "tls:", "ws:", "wss:"]) ?? envString(env, "NATS_URL");
+  let config: GatewayProcessConfig;
+  try {
+    config = loadGatewayProcessConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`gateway: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
   const logger = createLogger({ service: "gateway", level: config.logLevel, pretty: config.logPretty });
   const registry = createMetricsRegistry();
-  const infra = await openInfrastructure({ service: "gateway", databaseUrl, natsUrl, logger });
-  const gateway = await startGateway(config, { pool: infra.pool, bus: infra.bus, logger, registry });
+  const infra = await openInfrastructure({ service: "gateway", databaseUrl: config.databaseUrl, natsUrl: config.natsUrl, logger });
+  await migrate(infra.pool, { logger });
+  await seedGatewayDatabase(infra.pool, config.gateway, { logger });
+  const gateway = await startGateway(config.gateway, { pool: infra.pool, bus: infra.bus, logger, registry });
 
   exitOnSignals({
     logger,
@@ -31,7 +40,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // A bad variable names itself; anything else at start is a short message, not a stack.
-  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err instanceof Error ? err.message : err);
+  console.error("gateway failed to start:", err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { loadConnectorConfig, startConnector } from "@sovd/connector";
-import { loadGatewayConfig, startGateway } from "@sovd/gateway";
+import { loadGatewayConfig, seedGatewayDatabase, startGateway } from "@sovd/gateway";
 import { createLogger, createPool, fleetIdentity, type Pool } from "@sovd/platform";
 import { AuthService, CommandService, CommandStatus } from "@sovd/proto";
 import { loadFleetConfig, startFleet } from "@sovd/vehicle-sim";
@@ -110,7 +110,9 @@ async function main(): Promise<void> {
   const connectorPool = poolFor();
   const gatewayPool = poolFor();
   const connector = await startConnector(loadConnectorConfig(env), { pool: connectorPool, bus, logger });
-  const gateway = await startGateway(loadGatewayConfig(env), { pool: gatewayPool, bus, logger });
+  const gatewayConfig = loadGatewayConfig(env);
+  await seedGatewayDatabase(gatewayPool, gatewayConfig); // the engineer the load generator logs in as
+  const gateway = await startGateway(gatewayConfig, { pool: gatewayPool, bus, logger });
   const base = uniqueFleetBase();
 
   // 1. Sessions.

@@ -2,7 +2,7 @@ import { Code, ConnectError, createClient, createRouterTransport } from "@connec
 import { createLogger, createMetricsRegistry } from "@sovd/platform";
 import { AuthService } from "@sovd/proto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createAuth, loadAuthConfig } from "@sovd/gateway";
+import { createAuth, createErrorInterceptor, createGatewayMetrics, loadAuthConfig } from "@sovd/gateway";
 import { outcome, TEST_JWT_SECRET, TEST_PASSWORD, useStack } from "../src/index.js";
 import { createRateLimits, RateLimitedError } from "../../gateway/src/auth/rate-limits.js";
 
@@ -98,12 +98,12 @@ describe("rate limits", () => {
 
   it("holds across gateway instances sharing the database", async () => {
     const instance = () => {
-      const auth = createAuth(loadAuthConfig({ JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_LOGIN_PER_MIN: "5" }), {
-        pool: stack.db.pool,
-        logger: createLogger({ service: "gateway-test", level: "silent" }),
-        registry: createMetricsRegistry(),
-      });
-      const client = createClient(AuthService, createRouterTransport((r) => r.service(AuthService, auth.authService), { router: { interceptors: [auth.interceptor] } }));
+      const logger = createLogger({ service: "gateway-test", level: "silent" });
+      const registry = createMetricsRegistry();
+      const auth = createAuth(loadAuthConfig({ JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_LOGIN_PER_MIN: "5" }), { pool: stack.db.pool, logger, registry });
+      // The gateway's interceptor order: domain errors become Connect codes outside auth.
+      const interceptors = [createErrorInterceptor({ logger, metrics: createGatewayMetrics(registry) }), auth.interceptor];
+      const client = createClient(AuthService, createRouterTransport((r) => r.service(AuthService, auth.authService), { router: { interceptors } }));
       return { auth, client };
     };
     const a = instance();

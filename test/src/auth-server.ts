@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createContextValues, type CallOptions } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { clientInfoKey, createAuth, loadAuthConfig, type Auth } from "@sovd/gateway";
+import { clientInfoKey, createAuditService, createAuth, createErrorInterceptor, createGatewayMetrics, loadAuthConfig, type Auth } from "@sovd/gateway";
 import { requestIdFrom, type Env, type Logger, type Pool, type Registry } from "@sovd/platform";
 import { AuditService, AuthService, CommandService, VehicleService } from "@sovd/proto";
 
@@ -34,11 +34,12 @@ export async function startAuthServer(opts: { pool: Pool; logger: Logger; regist
   const handler = connectNodeAdapter({
     routes: (router) => {
       router.service(AuthService, auth.authService);
-      router.service(AuditService, auth.auditService);
+      router.service(AuditService, createAuditService({ pool: opts.pool }));
       router.service(CommandService, {});
       router.service(VehicleService, {});
     },
-    interceptors: [auth.interceptor],
+    // As the gateway has them: domain errors become their codes outside the auth interceptor.
+    interceptors: [createErrorInterceptor({ logger: opts.logger, metrics: createGatewayMetrics(opts.registry) }), auth.interceptor],
     readMaxBytes: 1024 * 1024,
     contextValues: (req) => {
       const address = req.headers[TEST_ADDRESS_HEADER];

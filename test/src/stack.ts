@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallOptions } from "@connectrpc/connect";
 import { loadConnectorConfig, startConnector as runConnector, type Connector } from "@sovd/connector";
-import { loadGatewayConfig, startGateway, type Auth, type Gateway, type RoleName } from "@sovd/gateway";
+import { loadGatewayConfig, seedGatewayDatabase, startGateway, type Auth, type Gateway, type RoleName } from "@sovd/gateway";
 import { captureLogs, createMetricsRegistry, fleetIdentity, type Bus, type Env, type Registry, type VehicleIdentity } from "@sovd/platform";
 import { type CommandRow, type ResponseRow } from "@sovd/domain";
 import { fromBinary } from "@bufbuild/protobuf";
@@ -311,7 +311,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           onClose(() => rm(dir, { recursive: true, force: true }));
           env.WEB_DIST_DIR = dir;
         }
-        const g = await startGateway(loadGatewayConfig(env), { pool, bus, logger: logs.logger, registry });
+        // The database is migrated (createTestDatabase); the seed is what main.ts adds before startGateway.
+        const gatewayConfig = loadGatewayConfig(env);
+        await seedGatewayDatabase(pool, gatewayConfig);
+        const g = await startGateway(gatewayConfig, { pool, bus, logger: logs.logger, registry });
         onClose(() => g.close());
         gateway = g;
         baseUrl = `http://127.0.0.1:${g.port}`;

@@ -1,12 +1,11 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { Logger, Pool } from "@sovd/platform";
+import type { Pool } from "@sovd/platform";
 import { AuditLogSchema, ListAuditLogsResponseSchema, type AuditLog, type AuditService } from "@sovd/proto";
-import { requirePrincipal } from "../auth/principal.js";
-import { guarded } from "../auth/rpc-errors.js";
-import { invalidArgument, isUuid, optionalUuid } from "../auth/validate.js";
-import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
+import { requirePrincipal } from "../auth/index.js";
+import { InvalidArgumentError, isUuid, optionalUuid } from "../rpc/index.js";
+import { keysetQuery, pageSize, sql } from "../paging.js";
 
 /** Page size of ListAuditLogs when the request says 0, and the most it returns (audit.proto). */
 const AUDIT_PAGE_SIZE = { default: 50, max: 200 } as const;
@@ -49,50 +48,37 @@ function auditLogFromRow(row: AuditRow): AuditLog {
  * (the interceptor's rule table enforces the role), filtered, newest first, keyset-paged so a
  * page is as cheap at row 1,000,000 as at row 1 and rows written meanwhile shift nothing.
  */
-export function createAuditService(deps: { pool: Pool; logger: Logger }): ServiceImpl<typeof AuditService> {
+export function createAuditService(deps: { pool: Pool }): ServiceImpl<typeof AuditService> {
   return {
-    listAuditLogs: guarded(deps.logger, "ListAuditLogs", async (req, ctx) => {
+    async listAuditLogs(req, ctx) {
       requirePrincipal(ctx);
-      const where: string[] = [];
-      const values: unknown[] = [];
-      const param = (v: unknown) => {
-        values.push(v);
-        return `$${values.length}`;
-      };
+      const list = keysetQuery(PAGE_KIND, ["n", "s"]);
       const userId = optionalUuid("user_id", req.userId);
-      if (userId) where.push(`user_id = ${param(userId)}`);
+      if (userId) list.where(sql`user_id = ${userId}`);
       const vehicleId = optionalUuid("vehicle_id", req.vehicleId);
-      if (vehicleId) where.push(`vehicle_id = ${param(vehicleId)}`);
+      if (vehicleId) list.where(sql`vehicle_id = ${vehicleId}`);
       const commandId = optionalUuid("command_id", req.commandId);
-      if (commandId) where.push(`command_id = ${param(commandId)}`);
+      if (commandId) list.where(sql`command_id = ${commandId}`);
       if (req.action !== "") {
-        if (!ACTION.test(req.action)) throw invalidArgument("action", "must be an action name like user_login");
-        where.push(`action = ${param(req.action)}`);
+        if (!ACTION.test(req.action)) throw new InvalidArgumentError("action", "must be an action name like user_login");
+        list.where(sql`action = ${req.action}`);
       }
-      if (req.createdAfter) where.push(`created_at > ${param(timestampDate(req.createdAfter))}`);
-      if (req.createdBefore) where.push(`created_at < ${param(timestampDate(req.createdBefore))}`);
+      if (req.createdAfter) list.where(sql`created_at > ${timestampDate(req.createdAfter)}`);
+      if (req.createdBefore) list.where(sql`created_at < ${timestampDate(req.createdBefore)}`);
       // Keyset position: the last row's created_at in epoch microseconds (PostgreSQL's
       // precision; a JS Date would skip rows sharing a millisecond) and its audit_id.
-      const after = decodePageToken(req.pageToken, PAGE_KIND, ["n", "s"]);
-      if (after) {
-        const [micros, id] = after as [number, string];
-        if (micros < 0 || !isUuid(id)) throw invalidArgument("page_token", "is not a token from a previous page");
-        where.push(`(created_at, audit_id) < (timestamptz 'epoch' + ${param(micros)} * interval '1 microsecond', ${param(id)}::uuid)`);
-      }
+      const after = list.after(req.pageToken, ([micros, id]) => micros >= 0 && isUuid(id));
+      if (after) list.where(sql`(created_at, audit_id) < (timestamptz 'epoch' + ${after[0]} * interval '1 microsecond', ${after[1]}::uuid)`);
       const size = pageSize(req.pageSize, AUDIT_PAGE_SIZE);
-      const { rows } = await deps.pool.query<AuditRow>(
-        `SELECT audit_id, user_id, vehicle_id, command_id, action, details, ip_address, user_agent, request_id, created_at,
-                (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us
-           FROM audit_logs
-          ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-          ORDER BY created_at DESC, audit_id DESC
-          LIMIT ${param(size + 1)}`,
-        values,
-      );
-      const page = rows.slice(0, size);
-      const last = page[page.length - 1];
-      const nextPageToken = rows.length > size && last ? encodePageToken(PAGE_KIND, [Number(last.created_us), last.audit_id]) : "";
-      return create(ListAuditLogsResponseSchema, { auditLogs: page.map(auditLogFromRow), nextPageToken });
-    }),
+      const { rows, nextPageToken } = await list.page<AuditRow>(deps.pool, {
+        select: `SELECT audit_id, user_id, vehicle_id, command_id, action, details, ip_address, user_agent, request_id, created_at,
+                        (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us
+                   FROM audit_logs`,
+        orderBy: "created_at DESC, audit_id DESC",
+        size,
+        keyOf: (row) => [Number(row.created_us), row.audit_id],
+      });
+      return create(ListAuditLogsResponseSchema, { auditLogs: rows.map(auditLogFromRow), nextPageToken });
+    },
   };
 }

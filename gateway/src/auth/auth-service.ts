@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { withTransaction, type Logger, type Pool } from "@sovd/platform";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { DUMMY_PASSWORD_HASH, insertAudit, verifyPassword } from "@sovd/domain";
+import { withTransaction, type Logger, type Pool } from "@sovd/platform";
 import {
   CreateStreamTicketResponseSchema,
   LoginResponseSchema,
@@ -20,9 +20,9 @@ import { hashOpaqueToken } from "./opaque-token.js";
 import { requirePrincipal, type Principal } from "./principal.js";
 import { RefreshTokenError, type AuditContext, type RefreshTokens } from "./refresh-tokens.js";
 import { isRoleName, roleToProto } from "./roles.js";
-import { guarded } from "./rpc-errors.js";
 import type { StreamTickets } from "./stream-tickets.js";
-import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, optionalUuid, requireOpaqueToken, requireString, requireText } from "./validate.js";
+import { optionalUuid, requireString, requireText, UnauthenticatedError } from "../rpc/index.js";
+import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, requireOpaqueToken } from "./validate.js";
 
 /** The one answer to a failed login, whatever failed (unknown user, wrong password, inactive): nothing to enumerate. */
 const LOGIN_FAILED_MESSAGE = "invalid username or password";
@@ -69,7 +69,7 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
   };
 
   return {
-    login: guarded(logger, "Login", async (req, ctx) => {
+    async login(req, ctx) {
       const username = requireText("username", req.username, MAX_USERNAME_LENGTH);
       const password = requireString("password", req.password, MAX_PASSWORD_LENGTH);
       const audit = auditContext(ctx);
@@ -87,7 +87,7 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
         // Logs travel further than the admin-only audit table: an unknown "username" is often a
         // password typed into the wrong field, so only known usernames are logged verbatim.
         logger.info({ username: row ? username : `unknown#${hashOpaqueToken(username).slice(0, 12)}`, reason, requestId: audit.requestId }, "login failed");
-        throw new ConnectError(LOGIN_FAILED_MESSAGE, Code.Unauthenticated);
+        throw new UnauthenticatedError(LOGIN_FAILED_MESSAGE);
       }
       const user: Principal = { userId: row.user_id, username: row.username, role: row.role };
       const refresh = await withTransaction(pool, async (tx) => {
@@ -97,9 +97,9 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
       });
       logger.info({ userId: user.userId, username: user.username, requestId: audit.requestId }, "user logged in");
       return create(LoginResponseSchema, await session(user, refresh));
-    }),
+    },
 
-    refresh: guarded(logger, "Refresh", async (req, ctx) => {
+    async refresh(req, ctx) {
       const token = requireOpaqueToken("refresh_token", req.refreshToken);
       const audit = auditContext(ctx);
       try {
@@ -111,27 +111,27 @@ export function createAuthService(deps: AuthServiceDeps): ServiceImpl<typeof Aut
         const log = { reason: err.reason, requestId: audit.requestId };
         if (err.reason === "reused") logger.warn(log, "refresh token reused; its family is revoked");
         else logger.info(log, "refresh refused");
-        throw new ConnectError(REFRESH_FAILED_MESSAGE, Code.Unauthenticated);
+        throw new UnauthenticatedError(REFRESH_FAILED_MESSAGE);
       }
-    }),
+    },
 
-    logout: guarded(logger, "Logout", async (req, ctx) => {
+    async logout(req, ctx) {
       const principal = requirePrincipal(ctx);
       const token = requireOpaqueToken("refresh_token", req.refreshToken);
       // Someone else's or an unknown token: nothing to revoke, and nothing to reveal either.
       await deps.refreshTokens.revokeFamily(token, principal.userId, auditContext(ctx));
       return create(LogoutResponseSchema);
-    }),
+    },
 
-    whoAmI: guarded(logger, "WhoAmI", async (_req, ctx) => {
+    whoAmI(_req, ctx) {
       return create(WhoAmIResponseSchema, { user: userMessage(requirePrincipal(ctx)) });
-    }),
+    },
 
-    createStreamTicket: guarded(logger, "CreateStreamTicket", async (req, ctx) => {
+    async createStreamTicket(req, ctx) {
       const principal = requirePrincipal(ctx);
       const commandId = optionalUuid("command_id", req.commandId);
       const { ticket, expiresAt } = await deps.streamTickets.create(principal.userId, commandId);
       return create(CreateStreamTicketResponseSchema, { ticket, expiresAt: timestampFromDate(expiresAt) });
-    }),
+    },
   };
 }

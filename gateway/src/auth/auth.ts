@@ -1,7 +1,6 @@
 import type { Interceptor, ServiceImpl } from "@connectrpc/connect";
 import type { Logger, Pool, Registry } from "@sovd/platform";
-import type { AuditService, AuthService } from "@sovd/proto";
-import { createAuditService } from "../audit/audit-service.js";
+import type { AuthService } from "@sovd/proto";
 import { createAccessTokens } from "./access-token.js";
 import { createAuthMetrics } from "./auth-metrics.js";
 import { createAuthService } from "./auth-service.js";
@@ -14,12 +13,12 @@ import { createRefreshTokens } from "./refresh-tokens.js";
 import { createStreamTickets } from "./stream-tickets.js";
 import { createUserDirectory } from "./user-directory.js";
 
-/** What the gateway needs from auth: one interceptor, two services, the WebSocket check. */
+/** What the gateway needs from auth: one interceptor, AuthService, the WebSocket check. */
 export interface Auth {
   /** Goes on every Connect route (connectNodeAdapter `interceptors`). */
   interceptor: Interceptor;
+  /** Login, refresh, logout, who-am-i, stream tickets. */
   authService: ServiceImpl<typeof AuthService>;
-  auditService: ServiceImpl<typeof AuditService>;
   /** WebSocket bridge: a JWT (?token=) or a single-use stream ticket (?ticket=) -> Principal; throws InvalidTokenError. */
   authenticateStream(credential: { token?: string; ticket?: string }, commandId: string): Promise<Principal>;
   /** Stops the housekeeping timer. The pool belongs to the caller and stays open. */
@@ -69,7 +68,6 @@ export function createAuth(config: AuthConfig, deps: AuthDeps): Auth {
   return {
     interceptor: createAuthInterceptor({ authenticator, rateLimits, metrics, logger }),
     authService: createAuthService({ pool: deps.pool, logger, metrics, accessTokens, refreshTokens, streamTickets }),
-    auditService: createAuditService({ pool: deps.pool, logger }),
     authenticateStream: (credential, commandId) => authenticator.fromStreamCredential(credential, commandId),
     async close() {
       clearInterval(housekeeping);

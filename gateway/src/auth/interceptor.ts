@@ -1,6 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "@sovd/platform";
-import { toConnectError } from "../errors.js";
+import { PermissionDeniedError, toConnectError } from "../rpc/index.js";
 import { clientInfoKey, type ClientInfo } from "../request-context.js";
 import { InvalidTokenError } from "./access-token.js";
 import type { AuthMetrics } from "./auth-metrics.js";
@@ -65,7 +65,7 @@ export function createAuthInterceptor(deps: {
         const principal = await deps.authenticator.fromAccessToken(bearerToken(req.header.get("authorization")));
         if (!hasRole(principal.role, rule.access)) {
           deps.metrics.failure("permission_denied");
-          throw new ConnectError(`${req.method.name} requires the ${rule.access} role`, Code.PermissionDenied);
+          throw new PermissionDeniedError(`${req.method.name} requires the ${rule.access} role`);
         }
         if (principal.role !== "admin") await deps.rateLimits.consume(rule.scope, principal.userId);
         req.contextValues.set(principalKey, principal);

@@ -1,5 +1,7 @@
-import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { UnauthenticatedError } from "../rpc/index.js";
 
+/** The three roles, weakest first (roles.ts orders them); the `users.role` column holds these names. */
 export type RoleName = "viewer" | "engineer" | "admin";
 
 /** The authenticated caller of an RPC or WebSocket, put into the handler context by the auth interceptor. */
@@ -15,7 +17,7 @@ export const principalKey = createContextKey<Principal | undefined>(undefined, {
 /** The caller of this RPC; `unauthenticated` when the interceptor let an anonymous call through by mistake. */
 export function requirePrincipal(ctx: HandlerContext): Principal {
   const p = ctx.values.get(principalKey);
-  if (!p) throw new ConnectError("authentication required", Code.Unauthenticated);
+  if (!p) throw new UnauthenticatedError("authentication required");
   return p;
 }
 

@@ -1,6 +1,6 @@
 import type { Pool } from "@sovd/platform";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
-import { isUuid } from "./validate.js";
+import { isUuid } from "../rpc/index.js";
 
 /**
  * Single-use tickets for the WebSocket bridge: a browser asks for one with its access token

@@ -1,7 +1,7 @@
 import type { Pool } from "@sovd/platform";
 import type { Principal } from "./principal.js";
 import { isRoleName } from "./roles.js";
-import { isUuid } from "./validate.js";
+import { isUuid } from "../rpc/index.js";
 
 /** A user as the interceptor needs it: does it still exist, is it active, what role now. */
 export interface DirectoryUser extends Principal {

@@ -30,7 +30,7 @@ import {
   type CommandService,
 } from "@sovd/proto";
 import { canSeeCommand, requirePrincipal, type Principal } from "../auth/index.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ShuttingDownError } from "../errors.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ShuttingDownError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { clientInfoKey } from "../request-context.js";
@@ -38,7 +38,7 @@ import { streamOriginKey, streamUrl } from "../stream-origin.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { CommandEventHub } from "./event-hub.js";
 import { watchCommandEvents } from "./watch.js";
-import { isPlainText, isUuid } from "../auth/validate.js";
+import { isPlainText, isUuid } from "../rpc/index.js";
 
 /** Bounds of the per-request durations of SubmitCommand. */
 export interface CommandLimits {

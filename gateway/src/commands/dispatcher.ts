@@ -11,7 +11,7 @@ import {
   REQUEST_ID_HEADER,
 } from "@sovd/proto";
 import pRetry, { AbortError } from "p-retry";
-import { isDatabaseError } from "../errors.js";
+import { isDatabaseError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { CircuitBreakers } from "./circuit-breaker.js";
 

@@ -4,7 +4,7 @@ import { createLogger, createMemoryBus, type Pool } from "@sovd/platform";
 import { type CommandRow, type ResponseRow } from "@sovd/domain";
 import { CommandEventSchema, CommandStatus, commandEventsSubject, type CommandEvent } from "@sovd/proto";
 import { describe, expect, it } from "vitest";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../rpc/index.js";
 import { createCommandEventHub, type CommandEventHub } from "./event-hub.js";
 import { EventDeduper, watchCommandEvents } from "./watch.js";
 

@@ -1,7 +1,7 @@
 import type { Gauge, Logger, Pool } from "@sovd/platform";
 import { getCommandWithResponses, listResponseRows, responseEventFromRow, stateEventsFromRow, type CommandRow, type ResponseRow } from "@sovd/domain";
 import { CommandStatus, isTerminalStatus, type CommandEvent } from "@sovd/proto";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../rpc/index.js";
 import type { CommandEventHub } from "./event-hub.js";
 
 /*

@@ -3,9 +3,8 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type Bus, type Gauge, type Logger, type Pool } from "@sovd/platform";
 import { VEHICLE_COLUMNS, vehicleFromRow, type VehicleRow } from "@sovd/domain";
 import { VehicleEventSchema, allPresenceSubject, type VehicleService } from "@sovd/proto";
-import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
-import { isPlainText, isUuid } from "../auth/validate.js";
+import { keysetQuery, pageSize, sql } from "../paging.js";
+import { InvalidArgumentError, isPlainText, isUuid, NotFoundError } from "../rpc/index.js";
 
 const MAX_QUERY = 64;
 
@@ -36,29 +35,20 @@ export function createVehicleService(deps: VehicleServiceDeps): ServiceImpl<type
       const query = req.query.trim();
       if (query.length > MAX_QUERY) throw new InvalidArgumentError("query", `must be at most ${MAX_QUERY} characters`);
       if (!isPlainText(query)) throw new InvalidArgumentError("query", "must not contain control characters");
-      const after = decodePageToken(req.pageToken, "vehicles", ["s"]);
-      const where: string[] = [];
-      const values: unknown[] = [];
+      const list = keysetQuery("vehicles", ["s"]);
+      const after = list.after(req.pageToken);
       if (query !== "") {
-        values.push(likePrefix(query.toUpperCase()), likePrefix(query.toLowerCase()));
-        where.push("(vin LIKE $1 OR lower(make) LIKE $2 OR lower(model) LIKE $2)");
+        const [vin, name] = [likePrefix(query.toUpperCase()), likePrefix(query.toLowerCase())];
+        list.where(sql`(vin LIKE ${vin} OR lower(make) LIKE ${name} OR lower(model) LIKE ${name})`);
       }
-      if (after) {
-        values.push(after[0]);
-        where.push(`vin > $${values.length}`);
-      }
-      values.push(size + 1);
-      const { rows } = await pool.query<VehicleRow>(
-        `SELECT ${VEHICLE_COLUMNS} FROM vehicles ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-          ORDER BY vin LIMIT $${values.length}`,
-        values,
-      );
-      const page = rows.slice(0, size);
-      const last = page[page.length - 1];
-      return {
-        vehicles: page.map(vehicleFromRow),
-        nextPageToken: rows.length > size && last ? encodePageToken("vehicles", [last.vin]) : "",
-      };
+      if (after) list.where(sql`vin > ${after[0]}`);
+      const { rows, nextPageToken } = await list.page<VehicleRow>(pool, {
+        select: `SELECT ${VEHICLE_COLUMNS} FROM vehicles`,
+        orderBy: "vin",
+        size,
+        keyOf: (row) => [row.vin],
+      });
+      return { vehicles: rows.map(vehicleFromRow), nextPageToken };
     },
 
     async getVehicle(req) {

@@ -4,10 +4,10 @@ import { REQUEST_ID_HEADER, requestIdFrom, type Logger, type Pool } from "@sovd/
 import { getCommandRow } from "@sovd/domain";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.js";
-import { isUuid } from "../auth/validate.js";
+import { isUuid } from "../rpc/index.js";
 import type { CommandEventHub } from "../commands/event-hub.js";
 import { watchCommandEvents } from "../commands/watch.js";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { parseClientAction, toWsEvent, WsProtocolError, type WsServerEvent } from "./ws-messages.js";
 

@@ -1,7 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { isTerminalStatus, statusFromProto, type CommandEvent } from "@sovd/proto";
-import { isUuid } from "../auth/validate.js";
+import { isUuid } from "../rpc/index.js";
 
 /**
  * The JSON of the edge WebSocket bridge, exactly as the contract writes it

@@ -1,6 +1,6 @@
 import { ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
-import { BusClosedError, type Logger } from "@sovd/platform";
-import { isDatabaseError, toConnectError } from "../errors.js";
+import type { Logger } from "@sovd/platform";
+import { isBusError, isDatabaseError, toConnectError } from "./errors.js";
 import { codeLabel, type GatewayMetrics } from "../metrics.js";
 import { clientInfoKey } from "../request-context.js";
 
@@ -62,7 +62,7 @@ export function createErrorInterceptor(deps: { logger: Logger; metrics: GatewayM
     const { requestId } = req.contextValues.get(clientInfoKey);
     const map = (err: unknown): ConnectError => {
       if (isDatabaseError(err)) deps.metrics.databaseErrors.inc();
-      if (err instanceof BusClosedError) deps.metrics.busErrors.inc();
+      if (isBusError(err)) deps.metrics.busErrors.inc();
       return toConnectError(err, deps.logger.child({ requestId, rpc: `${req.service.typeName}/${req.method.name}` }));
     };
     try {
