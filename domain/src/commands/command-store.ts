@@ -183,6 +183,62 @@ export async function getCommandWithResponses(
   };
 }
 
+/** What a history page is filtered by; every field optional. */
+export interface CommandFilter {
+  readonly userId?: string;
+  readonly vehicleId?: string;
+  readonly status?: StoredStatus;
+  readonly commandName?: string;
+  readonly submittedAfter?: Date;
+  readonly submittedBefore?: Date;
+}
+
+/** Where a history page resumes: the last row's submission time (µs since the epoch) and id. */
+export type CommandPageKey = readonly [submittedMicros: number, commandId: string];
+
+/**
+ * One page of history, newest first, by keyset (`(submitted_at, command_id) < key`), so the
+ * thousandth page costs what the first does; served by the `(…, submitted_at DESC,
+ * command_id DESC)` indexes. `next` is the key of the page after, when there is one.
+ */
+export async function listCommandsPage(
+  db: Queryable,
+  filter: CommandFilter,
+  opts: { size: number; after?: CommandPageKey },
+): Promise<{ rows: CommandRow[]; next: CommandPageKey | undefined }> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (condition: (param: string) => string, value: unknown): void => {
+    values.push(value);
+    where.push(condition(`$${values.length}`));
+  };
+  if (filter.userId !== undefined) add((p) => `user_id = ${p}`, filter.userId);
+  if (filter.vehicleId !== undefined) add((p) => `vehicle_id = ${p}`, filter.vehicleId);
+  if (filter.status !== undefined) add((p) => `status = ${p}`, filter.status);
+  if (filter.commandName !== undefined) add((p) => `command_name = ${p}`, filter.commandName);
+  if (filter.submittedAfter !== undefined) add((p) => `submitted_at > ${p}`, filter.submittedAfter);
+  if (filter.submittedBefore !== undefined) add((p) => `submitted_at < ${p}`, filter.submittedBefore);
+  if (opts.after) {
+    values.push(opts.after[0], opts.after[1]);
+    where.push(
+      `(submitted_at, command_id) < (timestamptz 'epoch' + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
+    );
+  }
+  values.push(opts.size + 1);
+  const { rows } = await db.query<CommandRow & { submitted_us: number }>(
+    `SELECT ${COMMAND_COLUMNS}, (extract(epoch FROM submitted_at) * 1000000)::bigint AS submitted_us
+       FROM commands ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY submitted_at DESC, command_id DESC LIMIT $${values.length}`,
+    values,
+  );
+  const page = rows.slice(0, opts.size);
+  const last = page[page.length - 1];
+  return {
+    rows: page.map(({ submitted_us: _, ...row }) => row),
+    next: rows.length > opts.size && last ? [last.submitted_us, last.command_id] : undefined,
+  };
+}
+
 // ---- dispatch and queue ---------------------------------------------------------------------
 
 /** pending -> queued after the first dispatch found no connector (queueing allowed); waits `ttlMs`. */

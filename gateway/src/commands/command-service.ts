@@ -1,13 +1,13 @@
 import { create, toBinary, type JsonObject } from "@bufbuild/protobuf";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
-  COMMAND_COLUMNS,
   commandFromRow,
   getCommandRow,
   getCommandWithResponses,
   insertSubmitted,
+  listCommandsPage,
   responseFromRow,
   type CommandEnder,
   type CommandRow,
@@ -28,9 +28,10 @@ import {
   normalizeParams,
   statusFromProto,
   type CommandService,
+  type StoredStatus,
 } from "@sovd/proto";
 import { canSeeCommand, requirePrincipal, type Principal } from "../auth/index.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ShuttingDownError } from "../rpc/index.js";
+import { FailedPreconditionError, InvalidArgumentError, isPlainText, isUuid, NotFoundError, PermissionDeniedError, ShuttingDownError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { clientInfoKey } from "../request-context.js";
@@ -38,7 +39,6 @@ import { streamOriginKey, streamUrl } from "../stream-origin.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { CommandEventHub } from "./event-hub.js";
 import { watchCommandEvents } from "./watch.js";
-import { isPlainText, isUuid } from "../rpc/index.js";
 
 /** Bounds of the per-request durations of SubmitCommand. */
 export interface CommandLimits {
@@ -88,7 +88,7 @@ async function visibleCommand(pool: Pool, principal: Principal, commandId: strin
 
 const requireWriter = (principal: Principal): void => {
   // The auth interceptor checks roles per method; this guards the handler if it is ever mounted without it.
-  if (principal.role === "viewer") throw new ConnectError("viewers cannot submit or cancel commands", Code.PermissionDenied);
+  if (principal.role === "viewer") throw new PermissionDeniedError("viewers cannot submit or cancel commands");
 };
 
 /**
@@ -165,48 +165,33 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
     async listCommands(req, ctx) {
       const principal = requirePrincipal(ctx);
       const size = pageSize(req.pageSize, { default: 50, max: 200 });
-      const where: string[] = [];
-      const values: unknown[] = [];
-      const add = (sql: (n: string) => string, value: unknown): void => {
-        values.push(value);
-        where.push(sql(`$${values.length}`));
-      };
-      if (principal.role === "engineer") add((n) => `user_id = ${n}`, principal.userId);
+      let vehicleId: string | undefined;
       if (req.vehicleId !== "") {
         if (!isUuid(req.vehicleId)) throw new InvalidArgumentError("vehicle_id", "must be a UUID");
-        add((n) => `vehicle_id = ${n}`, req.vehicleId);
+        vehicleId = req.vehicleId;
       }
+      let status: StoredStatus | undefined;
       if (req.status !== CommandStatus.UNSPECIFIED) {
-        const status = statusFromProto(req.status);
+        status = statusFromProto(req.status);
         if (!status) throw new InvalidArgumentError("status", "is not a command status");
-        add((n) => `status = ${n}`, status);
       }
       if (req.commandName !== "") {
         if (req.commandName.length > MAX_NAME) throw new InvalidArgumentError("command_name", `must be at most ${MAX_NAME} characters`);
         if (!isPlainText(req.commandName)) throw new InvalidArgumentError("command_name", "must not contain control characters");
-        add((n) => `command_name = ${n}`, req.commandName);
       }
-      if (req.submittedAfter) add((n) => `submitted_at > ${n}`, timestampDate(req.submittedAfter));
-      if (req.submittedBefore) add((n) => `submitted_at < ${n}`, timestampDate(req.submittedBefore));
-      const after = decodePageToken(req.pageToken, "commands", ["n", "s"]);
-      if (after) {
-        values.push(after[0], after[1]);
-        const [us, id] = [`$${values.length - 1}`, `$${values.length}`];
-        where.push(`(submitted_at, command_id) < (timestamptz 'epoch' + ${us}::bigint * interval '1 microsecond', ${id}::uuid)`);
-      }
-      values.push(size + 1);
-      const { rows } = await pool.query<CommandRow & { submitted_us: number }>(
-        `SELECT ${COMMAND_COLUMNS}, (extract(epoch FROM submitted_at) * 1000000)::bigint AS submitted_us
-           FROM commands ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-          ORDER BY submitted_at DESC, command_id DESC LIMIT $${values.length}`,
-        values,
+      const { rows, next } = await listCommandsPage(
+        pool,
+        {
+          userId: principal.role === "engineer" ? principal.userId : undefined,
+          vehicleId,
+          status,
+          commandName: req.commandName || undefined,
+          submittedAfter: req.submittedAfter ? timestampDate(req.submittedAfter) : undefined,
+          submittedBefore: req.submittedBefore ? timestampDate(req.submittedBefore) : undefined,
+        },
+        { size, after: decodePageToken(req.pageToken, "commands", ["n", "s"]) },
       );
-      const page = rows.slice(0, size);
-      const last = page[page.length - 1];
-      return {
-        commands: page.map(commandFromRow),
-        nextPageToken: rows.length > size && last ? encodePageToken("commands", [last.submitted_us, last.command_id]) : "",
-      };
+      return { commands: rows.map(commandFromRow), nextPageToken: next ? encodePageToken("commands", next) : "" };
     },
 
     async *watchCommand(req, ctx: HandlerContext) {
@@ -225,7 +210,7 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
         yield event;
       }
       if (!ended && deps.shutdownSignal.aborted) {
-        throw new ConnectError("gateway is shutting down; resume with after_sequence", Code.Unavailable);
+        throw new ShuttingDownError("gateway is shutting down; resume with after_sequence");
       }
     },
 

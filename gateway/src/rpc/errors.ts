@@ -46,8 +46,8 @@ export class PermissionDeniedError extends Error {
 /** The gateway is shutting down and takes no new work. */
 export class ShuttingDownError extends Error {
   override readonly name = "ShuttingDownError";
-  constructor() {
-    super("gateway is shutting down, retry on another instance");
+  constructor(message = "gateway is shutting down, retry on another instance") {
+    super(message);
   }
 }
 
