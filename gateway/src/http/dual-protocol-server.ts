@@ -73,7 +73,7 @@ export async function startDualProtocolServer(opts: DualProtocolServerOptions): 
     session.once("close", () => sessions.delete(session));
   });
 
-  const net = createNetServer((socket) => {
+  const net = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     let peeked = Buffer.alloc(0);
