@@ -32,6 +32,7 @@ export {
   sweepExpiredCommands,
   SWEEP_BATCH,
   type AppendOutcome,
+  type ChunkRun,
   type CommandFilter,
   type CommandPageKey,
   type Ending,

@@ -1,9 +1,8 @@
-import type { JsonObject } from "@bufbuild/protobuf";
 import { publishCommandEvent, responseEventFromRow } from "@sovd/domain";
 import { CatalogValidationError, ErrorMessages, parseChunkPayload, type Chunk, type Failure } from "@sovd/proto";
 import { corruptPayload } from "../faults.js";
 import type { VehicleSession } from "../sessions/session.js";
-import type { InFlight } from "./in-flight.js";
+import type { InFlight, ReceivedChunk } from "./in-flight.js";
 import { commandFields, drop, failRunning, publishSafely, sendCancel, type CommandDeps } from "./running.js";
 
 /** Raw bytes of a malformed chunk kept in the audit row, at most (base64 of this many bytes). */
@@ -41,33 +40,21 @@ export function createChunkHandler(deps: CommandDeps): ChunkHandler {
     });
   };
 
-  const handleChunk = async (entry: InFlight, chunk: Chunk, receivedAt: Date): Promise<void> => {
+  /** Stores one run of chunks; what was stored is published, then (for the final one) the end. */
+  const storeRun = async (entry: InFlight, run: readonly ReceivedChunk[]): Promise<void> => {
     const logger = entry.session.logger;
-    const fields = { ...commandFields(entry), sequence: chunk.sequenceNumber, isFinal: chunk.isFinal };
-    if (entry.ended) return drop(deps, "after_terminal", logger, fields);
-    if (entry.faults.timeout) return drop(deps, "fault_timeout", logger, fields);
-    let bytes = chunk.payload;
-    if (entry.faults.malformed && !entry.corrupted) {
-      entry.corrupted = true;
-      bytes = corruptPayload(bytes);
-    }
-    let payload: JsonObject;
-    try {
-      payload = parseChunkPayload(entry.commandName, bytes, chunk.isFinal);
-    } catch (err) {
-      if (!(err instanceof CatalogValidationError)) throw err;
-      drop(deps, "invalid_payload", logger, { ...fields, error: err.message });
-      return failMalformed(entry, bytes, err, chunk.sequenceNumber);
-    }
     const outcome = await deps.chunks.push({
       commandId: entry.commandId,
-      sequenceNumber: chunk.sequenceNumber,
-      isFinal: chunk.isFinal,
-      payload,
-      receivedAt,
+      chunks: run.map((r) => ({
+        commandId: entry.commandId,
+        sequenceNumber: r.chunk.sequenceNumber,
+        isFinal: r.chunk.isFinal,
+        payload: r.payload,
+        receivedAt: r.at,
+      })),
     });
     if (!outcome.stored) {
-      drop(deps, outcome.reason, logger, fields);
+      for (const r of run) drop(deps, outcome.reason, logger, { ...commandFields(entry), sequence: r.chunk.sequenceNumber, isFinal: r.chunk.isFinal });
       // Ended elsewhere (cancelled, swept): stop waiting for it and tell the vehicle to stop.
       if (outcome.reason === "after_terminal") {
         deps.inFlight.end(entry);
@@ -75,12 +62,82 @@ export function createChunkHandler(deps: CommandDeps): ChunkHandler {
       }
       return;
     }
-    entry.chunks++;
-    publishSafely(deps, "response event", logger, () => publishCommandEvent(deps.bus, responseEventFromRow(outcome.response), entry.requestId));
+    entry.chunks += outcome.responses.length;
+    for (const response of outcome.responses) {
+      publishSafely(deps, "response event", logger, () => publishCommandEvent(deps.bus, responseEventFromRow(response), entry.requestId));
+    }
     if (outcome.completed) {
       deps.inFlight.end(entry);
       deps.ender.ended(outcome.completed, logger);
     }
+  };
+
+  /**
+   * Handles the chunks that arrived since the command's last write, in order. Consecutive
+   * chunks that continue what is stored go to the database as one run (one statement for a
+   * vehicle that answers in a burst); anything else (a repeat, a gap) goes alone, so the
+   * database's guard decides it exactly as it would one chunk at a time.
+   */
+  const handleArrived = async (entry: InFlight, arrived: readonly ReceivedChunk[]): Promise<void> => {
+    const logger = entry.session.logger;
+    let run: ReceivedChunk[] = [];
+    const flush = async (): Promise<void> => {
+      if (run.length === 0) return;
+      const r = run;
+      run = [];
+      await storeRun(entry, r);
+    };
+    for (const item of arrived) {
+      const { chunk } = item;
+      const fields = { ...commandFields(entry), sequence: chunk.sequenceNumber, isFinal: chunk.isFinal };
+      if (entry.ended) {
+        drop(deps, "after_terminal", logger, fields);
+        continue;
+      }
+      if (entry.faults.timeout) {
+        drop(deps, "fault_timeout", logger, fields);
+        continue;
+      }
+      let bytes = chunk.payload;
+      if (entry.faults.malformed && !entry.corrupted) {
+        entry.corrupted = true;
+        bytes = corruptPayload(bytes);
+      }
+      try {
+        item.payload = parseChunkPayload(entry.commandName, bytes, chunk.isFinal);
+      } catch (err) {
+        if (!(err instanceof CatalogValidationError)) throw err;
+        await flush();
+        if (entry.ended) {
+          drop(deps, "after_terminal", logger, fields);
+          continue;
+        }
+        drop(deps, "invalid_payload", logger, { ...fields, error: err.message });
+        await failMalformed(entry, bytes, err, chunk.sequenceNumber);
+        continue;
+      }
+      const last = run[run.length - 1];
+      const continues =
+        last !== undefined &&
+        run[0]!.chunk.sequenceNumber === entry.chunks + 1 &&
+        chunk.sequenceNumber === last.chunk.sequenceNumber + 1 &&
+        !last.chunk.isFinal;
+      if (last !== undefined && !continues) {
+        await flush();
+        if (entry.ended) {
+          drop(deps, "after_terminal", logger, fields);
+          continue;
+        }
+      }
+      run.push(item);
+    }
+    await flush();
+  };
+
+  /** Chunks arrive into the entry's inbox; one step on its chain at a time takes all of them. */
+  const drainInbox = async (entry: InFlight): Promise<void> => {
+    while (entry.inbox.length > 0) await handleArrived(entry, entry.inbox.splice(0));
+    entry.draining = false;
   };
 
   return {
@@ -90,7 +147,10 @@ export function createChunkHandler(deps: CommandDeps): ChunkHandler {
         const reason = deps.inFlight.endedRecently(chunk.commandId) ? "after_terminal" : "unknown_command";
         return drop(deps, reason, session.logger, { commandId: chunk.commandId, sequence: chunk.sequenceNumber });
       }
-      void deps.inFlight.run(entry, () => handleChunk(entry, chunk, receivedAt));
+      entry.inbox.push({ chunk, at: receivedAt, payload: {} });
+      if (entry.draining) return;
+      entry.draining = true;
+      void deps.inFlight.run(entry, () => drainInbox(entry));
     },
 
     onFailure(session, failure) {

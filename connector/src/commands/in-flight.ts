@@ -1,5 +1,14 @@
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Chunk } from "@sovd/proto";
 import type { FaultDecision } from "../faults.js";
 import type { VehicleSession } from "../sessions/session.js";
+
+/** A chunk as read off the stream; `payload` is filled once it passed the catalog. */
+export interface ReceivedChunk {
+  readonly chunk: Chunk;
+  readonly at: Date;
+  payload: JsonObject;
+}
 
 /** One command running on one of this connector's sessions. */
 export interface InFlight {
@@ -16,6 +25,10 @@ export interface InFlight {
   ended: boolean;
   /** Everything that happens to one command runs in order on this chain. */
   chain: Promise<void>;
+  /** Chunks read off the stream and not handled yet (the chunk handler drains them in order). */
+  readonly inbox: ReceivedChunk[];
+  /** A drain of the inbox is queued on the chain. */
+  draining: boolean;
 }
 
 /** How many ended command ids are remembered to label late chunks `after_terminal`. */
@@ -55,8 +68,8 @@ export class InFlightTable {
   }
 
   /** Registers a command that just went in_progress; `onDeadline` runs on its chain when `deadline` passes. */
-  add(init: Omit<InFlight, "timer" | "chunks" | "corrupted" | "ended" | "chain">, deadline: Date, onDeadline: (entry: InFlight) => Promise<void>): InFlight {
-    const entry: InFlight = { ...init, timer: undefined, chunks: 0, corrupted: false, ended: false, chain: Promise.resolve() };
+  add(init: Omit<InFlight, "timer" | "chunks" | "corrupted" | "ended" | "chain" | "inbox" | "draining">, deadline: Date, onDeadline: (entry: InFlight) => Promise<void>): InFlight {
+    const entry: InFlight = { ...init, timer: undefined, chunks: 0, corrupted: false, ended: false, chain: Promise.resolve(), inbox: [], draining: false };
     this.entries.set(entry.commandId, entry);
     const ms = Math.min(MAX_TIMER_MS, Math.max(0, deadline.getTime() - Date.now()));
     entry.timer = setTimeout(() => void this.run(entry, () => (entry.ended ? Promise.resolve() : onDeadline(entry))), ms);

@@ -7,7 +7,7 @@ import {
   type AuditAction,
   type CommandEnder,
   type CommandRow,
-  type NewChunk,
+  type ChunkRun,
   type StartOutcome,
   type StartRequest,
 } from "@sovd/domain";
@@ -30,8 +30,8 @@ export interface CommandDeps {
   readonly faultMemory: FaultMemory;
   /** pending/queued -> in_progress, group-committed across the dispatches that arrive together. */
   readonly starts: Batcher<StartRequest, StartOutcome>;
-  /** Chunk writes, group-committed across commands (one chunk per command per batch). */
-  readonly chunks: Batcher<NewChunk, AppendOutcome>;
+  /** Chunk writes, group-committed across commands (one run of chunks per command per batch). */
+  readonly chunks: Batcher<ChunkRun, AppendOutcome>;
   readonly state: { accepting: boolean; abandoned: boolean };
 }
 

@@ -330,12 +330,22 @@ export interface NewChunk {
   readonly receivedAt: Date;
 }
 
-/** What storing one chunk did. */
+/**
+ * Chunks of one command with consecutive sequence numbers, of which only the last may be
+ * final: what a vehicle sent while the command's previous write was being committed.
+ */
+export interface ChunkRun {
+  readonly commandId: string;
+  readonly chunks: readonly NewChunk[];
+}
+
+/** What storing one run did: all of its chunks are stored, or none. */
 export type AppendOutcome =
   | {
       readonly stored: true;
-      readonly response: ResponseRow;
-      /** The final chunk also completed the command (with its audit row): the terminal row. */
+      /** The stored rows, in sequence order. */
+      readonly responses: readonly ResponseRow[];
+      /** The run ended with the final chunk, which completed the command (with its audit row): the terminal row. */
       readonly completed: CommandRow | undefined;
     }
   | { readonly stored: false; readonly reason: "out_of_sequence" | "after_terminal" };
@@ -344,74 +354,92 @@ const APPEND_CHUNKS = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
     AS i(command_id uuid, seq integer, is_final boolean, payload jsonb, received_at timestamptz)
+), runs AS (
+  SELECT command_id, min(seq) AS first_seq, max(seq) AS last_seq, bool_or(is_final) AS final FROM input GROUP BY command_id
 ), advanced AS (
   UPDATE commands c
-     SET last_sequence = i.seq,
-         status = CASE WHEN i.is_final THEN 'completed' ELSE c.status END,
-         completed_at = CASE WHEN i.is_final THEN now() ELSE c.completed_at END
-    FROM input i
-   WHERE c.command_id = i.command_id AND c.status = 'in_progress' AND c.last_sequence = i.seq - 1
-  RETURNING ${columnsOf("c")}, i.seq, i.is_final, i.payload, i.received_at
+     SET last_sequence = r.last_seq,
+         status = CASE WHEN r.final THEN 'completed' ELSE c.status END,
+         completed_at = CASE WHEN r.final THEN now() ELSE c.completed_at END
+    FROM runs r
+   WHERE c.command_id = r.command_id AND c.status = 'in_progress' AND c.last_sequence = r.first_seq - 1
+  RETURNING ${columnsOf("c")}, r.last_seq, r.final
 ), stored AS (
   INSERT INTO responses (command_id, response_payload, sequence_number, is_final, received_at)
-  SELECT command_id, payload, seq, is_final, received_at FROM advanced
-  RETURNING response_id, command_id
+  SELECT i.command_id, i.payload, i.seq, i.is_final, i.received_at FROM input i JOIN advanced a ON a.command_id = i.command_id
+  RETURNING response_id, command_id, sequence_number
 ), audited AS (
   INSERT INTO audit_logs (action, user_id, vehicle_id, command_id, details, request_id)
   SELECT 'command_completed', user_id, vehicle_id, command_id,
-         jsonb_build_object('command_name', command_name, 'status', status, 'elapsed_ms', ${ELAPSED_MS}, 'chunks', seq),
+         jsonb_build_object('command_name', command_name, 'status', status, 'elapsed_ms', ${ELAPSED_MS}, 'chunks', last_seq),
          correlation_id
-    FROM advanced WHERE is_final
+    FROM advanced WHERE final
 )
-SELECT i.command_id AS requested_id, before.status AS status_before, st.response_id, ${columnsOf("a")}
-  FROM input i
-  LEFT JOIN commands before ON before.command_id = i.command_id
-  LEFT JOIN advanced a ON a.command_id = i.command_id
-  LEFT JOIN stored st ON st.command_id = i.command_id`;
+SELECT r.command_id AS requested_id, before.status AS status_before,
+       (SELECT json_agg(st.response_id ORDER BY st.sequence_number) FROM stored st WHERE st.command_id = r.command_id) AS response_ids,
+       ${columnsOf("a")}
+  FROM runs r
+  LEFT JOIN commands before ON before.command_id = r.command_id
+  LEFT JOIN advanced a ON a.command_id = r.command_id`;
+
+const isRun = (run: ChunkRun): boolean =>
+  run.chunks.length > 0 &&
+  run.chunks.every(
+    (c, i) =>
+      c.commandId === run.commandId &&
+      c.sequenceNumber >= 1 &&
+      c.sequenceNumber <= MAX_SEQUENCE &&
+      (i === 0 || c.sequenceNumber === run.chunks[i - 1]!.sequenceNumber + 1) &&
+      (!c.isFinal || i === run.chunks.length - 1),
+  );
 
 /**
- * Stores chunks of several commands in one statement (group commit: one round trip and one
- * WAL flush for all of them). A chunk is stored if, and only if, it is the next one of a
- * running command (`last_sequence = seq - 1`, checked in SQL), so a duplicate, a gap or a
+ * Stores runs of chunks of several commands in one statement (group commit: one round trip
+ * and one WAL flush for all of them). A run is stored if, and only if, it continues a
+ * running command (`last_sequence = first - 1`, checked in SQL), so a duplicate, a gap or a
  * chunk after the end is never stored. A final chunk completes its command and writes the
- * `command_completed` audit row in the same statement. At most one chunk per command per
- * call: the next chunk of a command is only valid once this one is stored.
+ * `command_completed` audit row in the same statement. At most one run per command per call.
  */
-export async function appendChunks(db: Queryable, chunks: readonly NewChunk[]): Promise<AppendOutcome[]> {
-  const valid = chunks.filter((c) => c.sequenceNumber >= 1 && c.sequenceNumber <= MAX_SEQUENCE);
+export async function appendChunks(db: Queryable, runs: readonly ChunkRun[]): Promise<AppendOutcome[]> {
+  const valid = runs.filter(isRun);
   const { rows } =
     valid.length === 0
       ? { rows: [] }
-      : await db.query<CommandRow & { requested_id: string; status_before: StoredStatus | null; response_id: string | null }>(
+      : await db.query<CommandRow & { requested_id: string; status_before: StoredStatus | null; response_ids: string[] | null }>(
           { name: "sovd_append_chunks", text: APPEND_CHUNKS },
           [
             JSON.stringify(
-              valid.map((c) => ({
-                command_id: c.commandId,
-                seq: c.sequenceNumber,
-                is_final: c.isFinal,
-                payload: c.payload,
-                received_at: c.receivedAt.toISOString(),
-              })),
+              valid.flatMap((r) =>
+                r.chunks.map((c) => ({
+                  command_id: c.commandId,
+                  seq: c.sequenceNumber,
+                  is_final: c.isFinal,
+                  payload: c.payload,
+                  received_at: c.receivedAt.toISOString(),
+                })),
+              ),
             ),
           ],
         );
   const byId = new Map(rows.map((r) => [r.requested_id, r]));
-  return chunks.map((c): AppendOutcome => {
-    const found = byId.get(c.commandId);
-    if (!found || !found.response_id || !valid.includes(c)) {
+  return runs.map((run): AppendOutcome => {
+    const found = valid.includes(run) ? byId.get(run.commandId) : undefined;
+    const ids = found?.response_ids;
+    if (!found || !ids || ids.length !== run.chunks.length) {
       return { stored: false, reason: found?.status_before === "in_progress" || !found ? "out_of_sequence" : "after_terminal" };
     }
-    const { requested_id: _, status_before: __, response_id, ...row } = found;
-    const response: ResponseRow = {
-      response_id,
-      command_id: c.commandId,
-      response_payload: c.payload,
-      sequence_number: c.sequenceNumber,
-      is_final: c.isFinal,
-      received_at: c.receivedAt,
-    };
-    return { stored: true, response, completed: c.isFinal ? row : undefined };
+    const { requested_id: _, status_before: __, response_ids: ___, ...row } = found;
+    const responses = run.chunks.map(
+      (c, i): ResponseRow => ({
+        response_id: ids[i]!,
+        command_id: c.commandId,
+        response_payload: c.payload,
+        sequence_number: c.sequenceNumber,
+        is_final: c.isFinal,
+        received_at: c.receivedAt,
+      }),
+    );
+    return { stored: true, responses, completed: run.chunks[run.chunks.length - 1]!.isFinal ? row : undefined };
   });
 }
 
