@@ -5,7 +5,7 @@ import { startSweeper } from "./commands/sweeper.js";
 import type { ConnectorConfig } from "./config.js";
 import { createFaultInjector } from "./faults.js";
 import { createConnectorMetrics } from "./metrics.js";
-import { createSessionManager } from "./sessions/vehicle-stream.js";
+import { createSessionManager } from "./sessions/session-manager.js";
 
 /** What startConnector needs from outside; main.ts, `npm start` and tests pass it in. */
 export interface ConnectorDeps {
