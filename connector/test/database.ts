@@ -30,6 +30,7 @@ export interface UnitDatabase extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Opens the test file's database (beforeAll; close it in afterAll). */
 export async function openUnitDatabase(): Promise<UnitDatabase> {
   const { pool, close } = await openPool();
   let vehicles = 0;

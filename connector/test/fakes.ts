@@ -33,6 +33,7 @@ export interface FakeSession extends VehicleSession {
   isOpen: boolean;
 }
 
+/** A session of `vehicleId`, open, under a fresh session id. */
 export function fakeSession(vehicleId: string): FakeSession {
   const sent: ConnectorMessage[] = [];
   return {
@@ -57,17 +58,14 @@ export const sentKinds = (sent: readonly ConnectorMessage[]): [string | undefine
     return [k.case, ""];
   });
 
-/** A vehicle link with no network under it: what is sent and how it was closed are kept. */
+/** A vehicle link with no network under it (the vehicle never speaks); how it was closed is kept. */
 export interface FakeLink extends VehicleLink {
-  readonly sent: ConnectorMessage[];
   /** The error of each close() call, in order (undefined for a plain close). */
   readonly closes: unknown[];
-  /** A message from the vehicle. */
-  receive(message: VehicleMessage): void;
 }
 
+/** A link that is open until close(). */
 export function fakeLink(): FakeLink {
-  const sent: ConnectorMessage[] = [];
   const closes: unknown[] = [];
   const over = new AbortController();
   const messages = new AsyncQueue<VehicleMessage>();
@@ -75,20 +73,14 @@ export function fakeLink(): FakeLink {
     peer: "fake:0",
     messages,
     signal: over.signal,
-    sent,
     closes,
     metadata: () => undefined,
-    send(message) {
-      if (over.signal.aborted) return false;
-      sent.push(message);
-      return true;
-    },
+    send: () => !over.signal.aborted,
     close(error) {
       closes.push(error);
       messages.end();
       over.abort();
     },
-    receive: (message) => void messages.push(message),
   };
 }
 
@@ -98,6 +90,7 @@ export interface DispatchMessage {
   readonly replies: { reply: DispatchReply; headers: Readonly<Record<string, string>> }[];
 }
 
+/** A DispatchRequest for `commandId` as the gateway sends it, request id in the payload and the header. */
 export function dispatchMessage(commandId: string, vehicleId: string, requestId = `req-${randomUUID()}`): DispatchMessage {
   const replies: DispatchMessage["replies"] = [];
   const request = create(DispatchRequestSchema, { commandId, vehicleId, commandName: "ReadDTC", correlationId: requestId });

@@ -4,7 +4,7 @@ import type { Bus, Logger, Pool } from "@sovd/platform";
 import type { ConnectorMetrics } from "../metrics.js";
 import { publishPresenceSafely } from "./presence.js";
 import type { VehicleSession } from "./session.js";
-import type { SessionWork } from "./session-work.js";
+import type { SessionActivity } from "./session-activity.js";
 
 /** Streams are closed after this many heartbeat intervals without a message. */
 const IDLE_INTERVALS = 3;
@@ -33,22 +33,23 @@ export interface Housekeeping {
   finish(): Promise<void>;
 }
 
+/** Starts the one timer of a connector's sessions (unref'd, so it never keeps the process alive). */
 export function startHousekeeping(deps: {
   readonly pool: Pool;
   readonly bus: Bus;
   readonly logger: Logger;
   readonly metrics: ConnectorMetrics;
-  readonly work: SessionWork;
+  readonly activity: SessionActivity;
   readonly heartbeatIntervalMs: number;
 }): Housekeeping {
-  const { pool, logger, metrics, work, heartbeatIntervalMs } = deps;
+  const { pool, logger, metrics, activity, heartbeatIntervalMs } = deps;
   let sightings = new Map<string, Sighting>();
   let flushing: Promise<void> | undefined;
   let round: Promise<void> | undefined;
 
   const closeIdleStreams = (): void => {
     const idleBefore = Date.now() - IDLE_INTERVALS * heartbeatIntervalMs;
-    for (const [link, stream] of work.streams()) {
+    for (const [link, stream] of activity.openStreams()) {
       if (stream.lastMessageAt < idleBefore) {
         logger.warn({ peer: link.peer }, "vehicle stream idle; closing");
         link.close(new LinkError("deadline_exceeded", `no message for ${IDLE_INTERVALS} heartbeat intervals`));
@@ -58,7 +59,7 @@ export function startHousekeeping(deps: {
 
   /** Writes the batched sightings; true when the database has them all. */
   const flushSightings = async (): Promise<boolean> => {
-    if (flushing || work.abandoned) return false;
+    if (flushing || activity.abandoned) return false;
     if (sightings.size === 0) return true;
     const batch = [...sightings.values()];
     sightings = new Map();
@@ -88,7 +89,7 @@ export function startHousekeeping(deps: {
   };
 
   const flushThenSweep = async (): Promise<void> => {
-    if ((await flushSightings()) && !work.abandoned) await sweepStalePresence();
+    if ((await flushSightings()) && !activity.abandoned) await sweepStalePresence();
   };
 
   const timer = setInterval(() => {

@@ -4,13 +4,14 @@ import type { CommandEngine } from "../commands/command-engine.js";
 import type { ConnectorMetrics } from "../metrics.js";
 import { startHousekeeping } from "./housekeeping.js";
 import { createSessionRegistry } from "./session-registry.js";
-import { SessionWork } from "./session-work.js";
+import { SessionActivity } from "./session-activity.js";
 import { createVehicleStreamHandler } from "./vehicle-stream.js";
 
 /** The vehicle sessions of one connector as startConnector uses them; see createSessionManager. */
 export interface SessionManager {
   /** Runs one vehicle stream from authentication to disconnect (the link server's onLink). */
   handle(link: VehicleLink): Promise<void>;
+  /** Vehicles with a session here. */
   count(): number;
   /** Shutdown, step 1: stop answering dispatches (gateways then see no responders). */
   stopDispatch(): void;
@@ -22,8 +23,8 @@ export interface SessionManager {
 
 /**
  * Vehicle sessions (architecture §3 "Vehicle sessions"), composed: the registry (one session
- * per vehicle, claims), the stream handler, the connector-wide housekeeping timer, and the
- * work they have under way, which shutdown waits for and abort abandons.
+ * per vehicle, claims), the stream handler, the connector-wide housekeeping timer, and what
+ * they have under way (SessionActivity), which shutdown waits for and abort abandons.
  */
 export function createSessionManager(deps: {
   pool: Pool;
@@ -35,31 +36,31 @@ export function createSessionManager(deps: {
   heartbeatIntervalMs: number;
   connectorId: string;
 }): SessionManager {
-  const work = new SessionWork();
-  const registry = createSessionRegistry({ ...deps, work });
-  const housekeeping = startHousekeeping({ ...deps, work });
-  const handleStream = createVehicleStreamHandler({ ...deps, registry, housekeeping, work });
+  const activity = new SessionActivity();
+  const registry = createSessionRegistry({ ...deps, activity });
+  const housekeeping = startHousekeeping({ ...deps, activity });
+  const handleStream = createVehicleStreamHandler({ ...deps, registry, housekeeping, activity });
 
   return {
     handle(link) {
       const handled = handleStream(link);
-      work.track(handled);
+      activity.shutdownAwaits(handled);
       return handled;
     },
     count: () => registry.count(),
     stopDispatch: () => registry.stopDispatch(),
     async closeAll() {
       housekeeping.stop();
-      work.closeStreams(new LinkError("unavailable", "connector is shutting down"));
-      await work.drained();
+      activity.closeStreams(new LinkError("unavailable", "connector is shutting down"));
+      await activity.allSettled();
       await housekeeping.finish();
     },
     async abort() {
-      work.abandon();
+      activity.abandon();
       housekeeping.stop();
       registry.unsubscribeAll();
-      work.closeStreams(new LinkError("unavailable", "connector stopped"));
-      await work.drained();
+      activity.closeStreams(new LinkError("unavailable", "connector stopped"));
+      await activity.allSettled();
       await housekeeping.finish();
     },
   };

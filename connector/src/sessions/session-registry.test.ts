@@ -10,7 +10,7 @@ import { counted, delivered, fakeLink, silentLogger, type FakeLink } from "../..
 import { createConnectorMetrics, type ConnectorMetrics } from "../metrics.js";
 import { createLiveSession, type LiveSession } from "./session.js";
 import { createSessionRegistry, type SessionRegistry } from "./session-registry.js";
-import { SessionWork } from "./session-work.js";
+import { SessionActivity } from "./session-activity.js";
 
 const REPLACED = new LinkError("aborted", "replaced by a newer session of this vehicle");
 
@@ -18,7 +18,7 @@ describe("session registry", () => {
   let db: UnitDatabase;
   let bus: Bus;
   let metrics: ConnectorMetrics;
-  let work: SessionWork;
+  let activity: SessionActivity;
   let registry: SessionRegistry;
   let vehicleId: string;
 
@@ -30,13 +30,13 @@ describe("session registry", () => {
   beforeEach(async () => {
     bus = createMemoryBus();
     metrics = createConnectorMetrics(createMetricsRegistry({ service: "connector" }));
-    work = new SessionWork();
-    registry = createSessionRegistry({ pool: db.pool, bus, metrics, work, connectorId: "connector-a" });
+    activity = new SessionActivity();
+    registry = createSessionRegistry({ pool: db.pool, bus, metrics, activity, connectorId: "connector-a" });
     vehicleId = (await db.insertVehicle()).vehicleId;
   });
   afterEach(async () => {
     registry.unsubscribeAll();
-    await work.drained();
+    await activity.allSettled();
     await bus.close();
   });
 
@@ -51,7 +51,7 @@ describe("session registry", () => {
     const claim = create(SessionClaimSchema, { vehicleId, sessionId, connectorId: "connector-b" });
     bus.publish(sessionSubject(vehicleId), toBinary(SessionClaimSchema, claim));
     await delivered(bus);
-    await work.drained();
+    await activity.allSettled();
   };
 
   it("replaces an older session of the vehicle on this connector with the newer one", async () => {
@@ -106,7 +106,7 @@ describe("session registry", () => {
     registry.hold(ours.session);
     await registry.claim(ours.session);
     await delivered(bus);
-    await work.drained();
+    await activity.allSettled();
 
     expect(claims).toEqual([toBinary(SessionClaimSchema, create(SessionClaimSchema, { vehicleId, sessionId: ours.session.sessionId, connectorId: "connector-a" }))]);
     expect([ours.link.closes, ours.session.isOpen]).toEqual([[], true]);

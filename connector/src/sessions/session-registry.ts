@@ -5,7 +5,7 @@ import type { Bus, BusMessage, Pool } from "@sovd/platform";
 import { SessionClaimSchema, sessionSubject } from "@sovd/proto";
 import type { ConnectorMetrics } from "../metrics.js";
 import type { LiveSession } from "./session.js";
-import type { SessionWork } from "./session-work.js";
+import type { SessionActivity } from "./session-activity.js";
 import { handleSubscription } from "./subscription.js";
 
 /**
@@ -28,6 +28,7 @@ export interface SessionRegistry {
    * vehicle on another connector closes.
    */
   claim(session: LiveSession): Promise<void>;
+  /** Vehicles with a session here. */
   count(): number;
   /** Shutdown, step 1: stop answering dispatches (gateways then see no responders). */
   stopDispatch(): void;
@@ -35,11 +36,12 @@ export interface SessionRegistry {
   unsubscribeAll(): void;
 }
 
+/** One registry per connector; claims being handled are part of the sessions' activity, which shutdown waits for. */
 export function createSessionRegistry(deps: {
   readonly pool: Pool;
   readonly bus: Bus;
   readonly metrics: ConnectorMetrics;
-  readonly work: SessionWork;
+  readonly activity: SessionActivity;
   /** Names this connector in its claims. */
   readonly connectorId: string;
 }): SessionRegistry {

@@ -12,7 +12,7 @@ import type { Housekeeping } from "./housekeeping.js";
 import { publishPresence, publishPresenceSafely } from "./presence.js";
 import { createLiveSession, type LiveSession } from "./session.js";
 import type { SessionRegistry } from "./session-registry.js";
-import type { SessionWork } from "./session-work.js";
+import type { SessionActivity } from "./session-activity.js";
 import { handleSubscription } from "./subscription.js";
 
 /** Session opens (database + subscriptions) running at once; the rest wait their turn. */
@@ -27,7 +27,7 @@ export interface VehicleStreamDeps {
   readonly commands: CommandEngine;
   readonly registry: SessionRegistry;
   readonly housekeeping: Housekeeping;
-  readonly work: SessionWork;
+  readonly activity: SessionActivity;
   readonly vehicleTokenSecret: string;
   /** Told to the vehicle in its Welcome. */
   readonly heartbeatIntervalMs: number;
@@ -43,8 +43,8 @@ export interface VehicleStreamDeps {
  * unreachable and the vehicle goes offline if the session is still its own.
  */
 export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: VehicleLink) => Promise<void> {
-  const { pool, bus, metrics, commands, registry, housekeeping, work } = deps;
-  const opening = new ConcurrencyLimit(OPEN_CONCURRENCY);
+  const { pool, bus, metrics, commands, registry, housekeeping, activity } = deps;
+  const admission = new ConcurrencyLimit(OPEN_CONCURRENCY);
 
   /** The first message: the Hello of the token's vehicle, or the stream is refused. */
   const acceptHello = (message: VehicleMessage, tokenVehicleId: string): ValidHello => {
@@ -53,7 +53,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
       throw new LinkError("failed_precondition", "the first message on the stream must be a Hello");
     }
     const hello = validateHello(message.kind.value, tokenVehicleId);
-    if (work.abandoned) throw new LinkError("unavailable", "connector is shutting down");
+    if (activity.abandoned) throw new LinkError("unavailable", "connector is shutting down");
     return hello;
   };
 
@@ -89,7 +89,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
       }),
     );
     session.logger.info({ peer: link.peer, softwareVersion: hello.softwareVersion }, "vehicle online");
-    work.track(
+    activity.shutdownAwaits(
       commands.deliverQueued(session).catch((err: unknown) => {
         metrics.databaseErrors.inc();
         session.logger.error({ err }, "could not deliver queued commands");
@@ -99,7 +99,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
 
   /** Opens the session when admission control lets it (unless the stream ended meanwhile). */
   const admitSession = async (session: LiveSession, hello: ValidHello): Promise<void> => {
-    await opening.run(() => (session.link.signal.aborted ? Promise.resolve() : openSession(session, hello))).catch((err: unknown) => {
+    await admission.run(() => (session.link.signal.aborted ? Promise.resolve() : openSession(session, hello))).catch((err: unknown) => {
       if (err instanceof LinkError) throw err;
       (err instanceof BusClosedError ? metrics.busErrors : metrics.databaseErrors).inc();
       session.logger.error({ err }, "could not open the session");
@@ -134,7 +134,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
     registry.release(session);
     session.subscriptions.abort();
     housekeeping.forget(session);
-    if (work.abandoned) return;
+    if (activity.abandoned) return;
     await commands.linkLost(session);
     try {
       const row = await markOffline(pool, session.vehicleId, session.sessionId);
@@ -148,7 +148,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
 
   return async function handleStream(link: VehicleLink): Promise<void> {
     const tokenVehicleId = await authenticateVehicle(link.metadata("authorization"), deps.vehicleTokenSecret);
-    const stream = work.streamOpened(link);
+    const stream = activity.streamOpened(link);
     let session: LiveSession | undefined;
     try {
       for await (const message of link.messages) {
@@ -163,7 +163,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
       }
     } finally {
       if (session) await closeSession(session);
-      work.streamEnded(link);
+      activity.streamEnded(link);
     }
   };
 }

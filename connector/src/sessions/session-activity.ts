@@ -12,8 +12,8 @@ export interface OpenStream {
  * before the pool goes (stream handlers, bus messages being handled, queued deliveries).
  * `abandoned` is set by abort: from then on nothing is written (architecture §3 "Shutdown").
  */
-export class SessionWork {
-  private readonly open = new Map<VehicleLink, OpenStream>();
+export class SessionActivity {
+  private readonly streams = new Map<VehicleLink, OpenStream>();
   private readonly tasks = new Set<Promise<void>>();
   private stopped = false;
 
@@ -22,8 +22,8 @@ export class SessionWork {
     return this.stopped;
   }
 
-  /** Tracks `task` until it settles. Its failure is not handled here: callers handle or rethrow it. */
-  track(task: Promise<unknown>): void {
+  /** Shutdown waits for `task` to settle. Its failure is not handled here: callers handle or rethrow it. */
+  shutdownAwaits(task: Promise<unknown>): void {
     const settled = task.then(
       () => undefined,
       () => undefined,
@@ -35,22 +35,23 @@ export class SessionWork {
   /** An authenticated stream, open until streamEnded; it counts as heard from now. */
   streamOpened(link: VehicleLink): OpenStream {
     const stream: OpenStream = { lastMessageAt: Date.now() };
-    this.open.set(link, stream);
+    this.streams.set(link, stream);
     return stream;
   }
 
+  /** The stream's handler is done with it. */
   streamEnded(link: VehicleLink): void {
-    this.open.delete(link);
+    this.streams.delete(link);
   }
 
   /** The open streams and when each last heard from its vehicle. */
-  streams(): IterableIterator<[VehicleLink, OpenStream]> {
-    return this.open.entries();
+  openStreams(): IterableIterator<[VehicleLink, OpenStream]> {
+    return this.streams.entries();
   }
 
-  /** Closes every open stream with `error`; their handlers then end on their own (tracked). */
+  /** Closes every open stream with `error`; their handlers then end on their own (awaited by shutdown). */
   closeStreams(error: LinkError): void {
-    for (const link of this.open.keys()) link.close(error);
+    for (const link of this.streams.keys()) link.close(error);
   }
 
   /** From now on nothing is written: what a killed process leaves behind. */
@@ -58,8 +59,8 @@ export class SessionWork {
     this.stopped = true;
   }
 
-  /** Resolves once nothing is under way, including what started while it waited. */
-  async drained(): Promise<void> {
+  /** Resolves once every task has settled, including tasks added while it waited. */
+  async allSettled(): Promise<void> {
     while (this.tasks.size > 0) await Promise.all([...this.tasks]);
   }
 }
