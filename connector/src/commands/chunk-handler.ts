@@ -21,6 +21,7 @@ export interface ChunkHandler {
   onFailure(session: VehicleSession, failure: Failure): void;
 }
 
+/** The ChunkHandler of one command engine, on the deps its parts share. */
 export function createChunkHandler(deps: CommandDeps): ChunkHandler {
   const failMalformed = (entry: InFlight, raw: Uint8Array, err: CatalogValidationError, sequence: number): Promise<void> => {
     const kept = raw.subarray(0, MAX_AUDIT_RAW_BYTES);

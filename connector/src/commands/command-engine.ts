@@ -41,6 +41,7 @@ export interface CommandEngine {
   abandon(): void;
 }
 
+/** One engine per connector: its in-flight table, batchers and terminal path are shared by every session. */
 export function createCommandEngine(opts: { pool: Pool; bus: Bus; logger: Logger; metrics: ConnectorMetrics; faults: FaultInjector }): CommandEngine {
   const { pool, metrics } = opts;
   const inFlight = new InFlightTable((err, entry) => {

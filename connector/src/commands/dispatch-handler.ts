@@ -29,6 +29,7 @@ export interface DispatchHandler {
 const ACCEPTED: Reply = { accepted: true, reason: "" };
 const reject = (reason: string): Reply => ({ accepted: false, reason });
 
+/** The DispatchHandler of one command engine, on the deps its parts share. */
 export function createDispatchHandler(deps: CommandDeps): DispatchHandler {
   /** Starts being written now, by command id: a retried dispatch joins the first. */
   const starting = new Map<string, Promise<Reply>>();

@@ -7,10 +7,9 @@ export interface Sweeper {
 }
 
 /**
- * Fails open commands past their deadline every `intervalMs` (architecture §3 "Flows"
- * "Deadlines and the sweep"): one connector-wide timer, never one per command. The store
- * ends them with their audit rows in one statement; the after-commit steps are the one
- * terminal path's.
+ * Fails open commands past their deadline every `intervalMs` (architecture §3 "Deadlines and
+ * the sweep"): one connector-wide timer, never one per command. The store ends them with
+ * their audit rows in one statement; the after-commit steps are the one terminal path's.
  */
 export function startSweeper(deps: {
   pool: Pool;
