@@ -28,8 +28,9 @@ export default tseslint.config(
     },
   },
   {
-    // The one workspace that wraps grpc-js.
-    files: ["link/**"],
+    // The one workspace that wraps grpc-js, and the bench's bare grpc-js references (measured
+    // without any project code on purpose).
+    files: ["link/**", "test/bench/references/**"],
     rules: { "no-restricted-imports": "off" },
   },
   {
