@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { loadCommandTimeouts, type CommandTimeouts } from "@sovd/domain";
 import { ConfigError, envBool, envInt, envLogLevel, envOptional, envUrl, type Env, type LogLevel } from "@sovd/platform";
 import { loadAuthConfig, type AuthConfig } from "./auth/index.js";
-import type { CommandLimits } from "./commands/command-service.js";
+import type { CommandLimits } from "./commands/submit.js";
 import type { DispatchConfig } from "./commands/dispatcher.js";
 import type { WsBridgeConfig } from "./ws/index.js";
 

@@ -47,6 +47,44 @@ describe("command path", () => {
     expect(stored.rows[0]!.completed_at).toBeInstanceOf(Date);
   });
 
+  it("SubmitAndWatch answers the stored command first, then every event of it to the end, in one call", async () => {
+    await using stack = await startStack({ vehicles: 1 });
+    const engineer = await stack.login("engineer");
+    const vehicleId = stack.vehicleIds[0]!;
+    const submit = { vehicleId, commandName: "ReadDTC", idempotencyKey: `saw-${Date.now()}` };
+    const run = async () => {
+      const out: { kind: string; detail: unknown }[] = [];
+      for await (const m of engineer.commands.submitAndWatch({ submit })) {
+        if (m.kind.case === "submitted") out.push({ kind: "submitted", detail: m.kind.value.command?.status });
+        if (m.kind.case === "event" && m.kind.value.event.case === "response") out.push({ kind: "response", detail: m.kind.value.event.value.sequenceNumber });
+        if (m.kind.case === "event" && m.kind.value.event.case === "status") out.push({ kind: "status", detail: m.kind.value.event.value.status });
+      }
+      return out;
+    };
+    const first = await run();
+    expect(first[0]).toEqual({ kind: "submitted", detail: CommandStatus.PENDING });
+    expect(first.filter((m) => m.kind === "response").map((m) => m.detail)).toEqual([1, 2, 3]);
+    expect(first.at(-1)).toEqual({ kind: "status", detail: CommandStatus.COMPLETED });
+    // The same idempotency key: the first command, replayed from the database, nothing run twice.
+    const again = await run();
+    expect(again[0]).toEqual({ kind: "submitted", detail: CommandStatus.COMPLETED });
+    expect(again.filter((m) => m.kind === "response").map((m) => m.detail)).toEqual([1, 2, 3]);
+    const { rows } = await stack.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM commands WHERE vehicle_id = $1", [vehicleId]);
+    expect(rows[0]!.n).toBe(1);
+    // Viewers may not submit this way either.
+    const viewer = await stack.login("viewer");
+    const refused = await (async () => {
+      try {
+        for await (const _ of viewer.commands.submitAndWatch({ submit: { vehicleId, commandName: "ReadDTC" } })) void _;
+      } catch (err) {
+        return ConnectError.from(err).code;
+      }
+      return undefined;
+    })();
+    expect(refused).toBe(Code.PermissionDenied);
+    expect(stack.gateway.watcherCount()).toBe(0);
+  });
+
   it("ClearDTC empties the vehicle's codes, so ReadDTC then answers only the final chunk", async () => {
     await using stack = await startStack({ vehicles: 1 });
     const engineer = await stack.login("engineer");

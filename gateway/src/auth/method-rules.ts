@@ -35,6 +35,7 @@ export const METHOD_RULES: ReadonlyMap<string, MethodRule> = new Map([
   [key(CommandService.method.listCommands), rule("viewer")],
   [key(CommandService.method.watchCommand), rule("viewer")],
   [key(CommandService.method.cancelCommand), rule("engineer")],
+  [key(CommandService.method.submitAndWatch), rule("engineer", "submit")],
   [key(AuditService.method.listAuditLogs), rule("admin")],
 ]);
 

@@ -1,12 +1,10 @@
-import { create, toBinary, type JsonObject } from "@bufbuild/protobuf";
-import type { Duration } from "@bufbuild/protobuf/wkt";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   commandFromRow,
   getCommandRow,
   getCommandWithResponses,
-  insertSubmitted,
   listCommandsPage,
   responseFromRow,
   type CommandEnder,
@@ -16,37 +14,29 @@ import {
 import type { Bus, Logger, Pool } from "@sovd/platform";
 import {
   CancelDispatchSchema,
-  COMMAND_CATALOG,
   commandTypesOf,
   CommandStatus,
   ErrorMessages,
   REQUEST_ID_HEADER,
   cancelSubject,
-  findCommand,
   isTerminal,
   isTerminalStatus,
-  normalizeParams,
   statusFromProto,
+  SubmitCommandRequestSchema,
+  type CommandEvent,
   type CommandService,
   type StoredStatus,
 } from "@sovd/proto";
 import { canSeeCommand, requirePrincipal, type Principal } from "../auth/index.js";
-import { FailedPreconditionError, InvalidArgumentError, isPlainText, isUuid, NotFoundError, PermissionDeniedError, ShuttingDownError } from "../rpc/index.js";
+import { FailedPreconditionError, InvalidArgumentError, isPlainText, isUuid, NotFoundError, ShuttingDownError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { clientInfoKey } from "../request-context.js";
 import { streamOriginKey, streamUrl } from "../stream-origin.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { CommandEventHub } from "./event-hub.js";
+import { createSubmit, MAX_COMMAND_NAME, requireWriter, type CommandLimits } from "./submit.js";
 import { watchCommandEvents } from "./watch.js";
-
-/** Bounds of the per-request durations of SubmitCommand. */
-export interface CommandLimits {
-  /** Largest `timeout` a request may ask for (MAX_TIMEOUT_MS, 10 min). */
-  readonly maxTimeoutMs: number;
-  /** Largest `queue_ttl` (MAX_QUEUE_TTL_MS, 24 h). */
-  readonly maxQueueTtlMs: number;
-}
 
 /** Everything CommandService uses; one typed door, no container. */
 export interface CommandServiceDeps {
@@ -65,20 +55,7 @@ export interface CommandServiceDeps {
   readonly shutdownSignal: AbortSignal;
 }
 
-const MIN_DURATION_MS = 1000;
-const MAX_IDEMPOTENCY_KEY = 128;
-const MAX_NAME = 64;
-
-/** A protobuf Duration in ms, within [1 s, max]; invalid_argument naming `field` otherwise. */
-function durationMs(d: Duration, field: string, maxMs: number): number {
-  const ms = Number(d.seconds) * 1000 + Math.floor(d.nanos / 1_000_000);
-  if (!Number.isFinite(ms) || ms < MIN_DURATION_MS || ms > maxMs) {
-    throw new InvalidArgumentError(field, `must be between ${MIN_DURATION_MS / 1000}s and ${maxMs / 1000}s`);
-  }
-  return ms;
-}
-
-/** The stored command if it exists and `principal` may see it; NotFoundError otherwise (ids reveal nothing, §9). */
+/** The stored command if it exists and `principal` may see it; NotFoundError otherwise (ids reveal nothing). */
 async function visibleCommand(pool: Pool, principal: Principal, commandId: string): Promise<CommandRow> {
   if (!isUuid(commandId)) throw new NotFoundError("command");
   const row = await getCommandRow(pool, commandId);
@@ -86,20 +63,41 @@ async function visibleCommand(pool: Pool, principal: Principal, commandId: strin
   return row;
 }
 
-const requireWriter = (principal: Principal): void => {
-  // The auth interceptor checks roles per method; this guards the handler if it is ever mounted without it.
-  if (principal.role === "viewer") throw new PermissionDeniedError("viewers cannot submit or cancel commands");
-};
-
 /**
- * CommandService (architecture §3 "Flows"): the catalog, submit (validate, store + audit in one
- * transaction, answer at once, dispatch in the background), history, watch (replay then
- * live) and cancel. Visibility per canSeeCommand; what a caller may not see is not_found.
+ * CommandService (architecture §3 "Flows"): the catalog, submit (submit.ts: validate, store +
+ * audit in one statement, answer at once, dispatch in the background), submit-and-watch in one
+ * call, history, watch (replay then live) and cancel. Visibility per canSeeCommand; what a caller may not see is not_found.
  */
 export function createCommandService(deps: CommandServiceDeps): ServiceImpl<typeof CommandService> {
   const { pool, bus, logger, metrics, dispatcher } = deps;
 
   const commandTypes = commandTypesOf(deps.timeouts);
+  const submit = createSubmit(deps);
+  const reply = (row: CommandRow, ctx: HandlerContext) => ({ command: commandFromRow(row), streamUrl: streamUrl(ctx.values.get(streamOriginKey), row.command_id) });
+
+  /** Replay then live until terminal; a stream cut by shutdown ends `unavailable` so the client resumes elsewhere. */
+  async function* watch(
+    ctx: HandlerContext,
+    principal: Principal,
+    commandId: string,
+    afterSequence: number,
+    from: { live?: AsyncIterableIterator<CommandEvent>; initial?: CommandRow },
+  ): AsyncGenerator<CommandEvent> {
+    let ended = false;
+    const events = watchCommandEvents({ pool, events: deps.events, logger, active: metrics.watchStreamsActive }, commandId, {
+      afterSequence,
+      // The adapter aborts every handler's signal at shutdown (connectNodeAdapter's shutdownSignal).
+      signal: ctx.signal,
+      canSee: (row) => canSeeCommand(principal, row.user_id),
+      kind: "connect",
+      ...from,
+    });
+    for await (const event of events) {
+      if (event.event.case === "status" && isTerminalStatus(event.event.value.status)) ended = true;
+      yield event;
+    }
+    if (!ended && deps.shutdownSignal.aborted) throw new ShuttingDownError("gateway is shutting down; resume with after_sequence");
+  }
 
   return {
     listCommandTypes() {
@@ -107,51 +105,27 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
     },
 
     async submitCommand(req, ctx) {
+      const submitted = await submit(req, requirePrincipal(ctx), ctx.values.get(clientInfoKey));
+      submitted.dispatch();
+      return reply(submitted.row, ctx);
+    },
+
+    async *submitAndWatch(req, ctx: HandlerContext) {
       const principal = requirePrincipal(ctx);
-      requireWriter(principal);
-      if (deps.shutdownSignal.aborted) throw new ShuttingDownError();
-      const client = ctx.values.get(clientInfoKey);
-      const origin = ctx.values.get(streamOriginKey);
-
-      if (req.vehicleId === "") throw new InvalidArgumentError("vehicle_id", "is required");
-      if (!isUuid(req.vehicleId)) throw new NotFoundError("vehicle");
-      if (req.commandName === "") throw new InvalidArgumentError("command_name", "is required");
-      const def = findCommand(req.commandName);
-      if (!def) {
-        throw new InvalidArgumentError(
-          "command_name",
-          `unknown command "${req.commandName.slice(0, MAX_NAME)}"; known: ${COMMAND_CATALOG.map((c) => c.name).join(", ")}`,
-        );
+      const submitted = await submit(req.submit ?? create(SubmitCommandRequestSchema), principal, ctx.values.get(clientInfoKey));
+      const { row } = submitted;
+      // Registered before the dispatch starts: no event of this command can be missed, and a
+      // new command has nothing stored yet, so its row is the whole replay (no query).
+      const live = deps.events.watch(row.command_id, ctx.signal);
+      try {
+        submitted.dispatch();
+        yield { kind: { case: "submitted", value: reply(row, ctx) } };
+        for await (const event of watch(ctx, principal, row.command_id, 0, { live, initial: submitted.created ? row : undefined })) {
+          yield { kind: { case: "event", value: event } };
+        }
+      } finally {
+        void live.return?.();
       }
-      const params = normalizeParams(def, req.params as JsonObject | undefined);
-      const timeoutMs = req.timeout ? durationMs(req.timeout, "timeout", deps.limits.maxTimeoutMs) : (deps.timeouts[def.name] ?? def.defaultTimeoutMs);
-      const queueTtlMs = req.queueTtl ? durationMs(req.queueTtl, "queue_ttl", deps.limits.maxQueueTtlMs) : undefined;
-      const key = req.idempotencyKey;
-      if (key.length > MAX_IDEMPOTENCY_KEY) throw new InvalidArgumentError("idempotency_key", `must be at most ${MAX_IDEMPOTENCY_KEY} characters`);
-      if (!isPlainText(key)) throw new InvalidArgumentError("idempotency_key", "must not contain control characters");
-
-      const reply = (row: CommandRow) => ({ command: commandFromRow(row), streamUrl: streamUrl(origin, row.command_id) });
-      const stored = await insertSubmitted(pool, {
-        vehicleId: req.vehicleId,
-        userId: principal.userId,
-        commandName: def.name,
-        params,
-        timeoutMs,
-        queueTtlMs,
-        idempotencyKey: key === "" ? null : key,
-        correlationId: client.requestId || null,
-        client,
-      });
-      if (stored.kind === "vehicle_not_found") throw new NotFoundError("vehicle");
-      if (stored.kind === "existing") return reply(stored.row);
-      const row = stored.row;
-      metrics.commandsSubmitted.inc({ command: def.name });
-      logger.info(
-        { requestId: client.requestId, commandId: row.command_id, vehicleId: row.vehicle_id, command: def.name, status: row.status },
-        "command submitted",
-      );
-      if (row.status === "pending") dispatcher.start(row, { queueTtlMs, client });
-      return reply(row);
     },
 
     async getCommand(req, ctx) {
@@ -176,7 +150,7 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
         if (!status) throw new InvalidArgumentError("status", "is not a command status");
       }
       if (req.commandName !== "") {
-        if (req.commandName.length > MAX_NAME) throw new InvalidArgumentError("command_name", `must be at most ${MAX_NAME} characters`);
+        if (req.commandName.length > MAX_COMMAND_NAME) throw new InvalidArgumentError("command_name", `must be at most ${MAX_COMMAND_NAME} characters`);
         if (!isPlainText(req.commandName)) throw new InvalidArgumentError("command_name", "must not contain control characters");
       }
       const { rows, next } = await listCommandsPage(
@@ -197,21 +171,7 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
     async *watchCommand(req, ctx: HandlerContext) {
       const principal = requirePrincipal(ctx);
       if (!isUuid(req.commandId)) throw new NotFoundError("command");
-      const signal = AbortSignal.any([ctx.signal, deps.shutdownSignal]);
-      let ended = false;
-      const events = watchCommandEvents({ pool, events: deps.events, logger, active: metrics.watchStreamsActive }, req.commandId, {
-        afterSequence: req.afterSequence,
-        signal,
-        canSee: (row) => canSeeCommand(principal, row.user_id),
-        kind: "connect",
-      });
-      for await (const event of events) {
-        if (event.event.case === "status" && isTerminalStatus(event.event.value.status)) ended = true;
-        yield event;
-      }
-      if (!ended && deps.shutdownSignal.aborted) {
-        throw new ShuttingDownError("gateway is shutting down; resume with after_sequence");
-      }
+      yield* watch(ctx, principal, req.commandId, req.afterSequence, {});
     },
 
     async cancelCommand(req, ctx) {

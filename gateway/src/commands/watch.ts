@@ -38,6 +38,10 @@ export interface WatchOptions {
   readonly canSee: (row: CommandRow) => boolean;
   /** Label of `watch_streams_active`: "connect" or "websocket". */
   readonly kind: string;
+  /** A registration with the hub made earlier (SubmitAndWatch registers before the dispatch). */
+  readonly live?: AsyncIterableIterator<CommandEvent>;
+  /** The row of a command just stored: nothing to read back, it is the whole replay. */
+  readonly initial?: CommandRow;
 }
 
 /** Order of statuses: a status event older than what was already delivered is stale. */
@@ -110,12 +114,12 @@ export class EventDeduper {
  * visible to the caller.
  */
 export async function* watchCommandEvents(deps: WatchDeps, commandId: string, opts: WatchOptions): AsyncGenerator<CommandEvent> {
-  const live = deps.events.watch(commandId, opts.signal);
+  const live = opts.live ?? deps.events.watch(commandId, opts.signal);
   const gauge = deps.active?.labels(opts.kind);
   gauge?.inc();
   try {
     const dedupe = new EventDeduper(opts.afterSequence ?? 0);
-    const found = await getCommandWithResponses(deps.pool, commandId, dedupe.lastSequence);
+    const found = opts.initial ? { row: opts.initial, responses: [] } : await getCommandWithResponses(deps.pool, commandId, dedupe.lastSequence);
     if (!found || !opts.canSee(found.row)) throw new NotFoundError("command");
 
     /** Stored responses as events, recorded as delivered. */

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file sovd/v1/command.proto.
  */
 export const file_sovd_v1_command: GenFile = /*@__PURE__*/
-  fileDesc("ChVzb3ZkL3YxL2NvbW1hbmQucHJvdG8SB3NvdmQudjEiaAoNRmFpbHVyZURldGFpbBIkCgVwaGFzZRgBIAEoDjIVLnNvdmQudjEuRmFpbHVyZVBoYXNlEh0KFWNvbmZpZ3VyZWRfdGltZW91dF9tcxgCIAEoDRISCgplbGFwc2VkX21zGAMgASgNIrwBCglQYXJhbVNwZWMSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIgCgR0eXBlGAMgASgOMhIuc292ZC52MS5QYXJhbVR5cGUSEAoIcmVxdWlyZWQYBCABKAgSDwoHcGF0dGVybhgFIAEoCRIWCg5hbGxvd2VkX3ZhbHVlcxgGIAMoCRIVCg1kZWZhdWx0X3ZhbHVlGAcgASgJEgsKA21pbhgIIAEoBRILCgNtYXgYCSABKAUiiQEKC0NvbW1hbmRUeXBlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSIgoGcGFyYW1zGAMgAygLMhIuc292ZC52MS5QYXJhbVNwZWMSFwoPY2hhbmdlc192ZWhpY2xlGAQgASgIEhoKEmRlZmF1bHRfdGltZW91dF9tcxgFIAEoDSLfAwoHQ29tbWFuZBISCgpjb21tYW5kX2lkGAEgASgJEhIKCnZlaGljbGVfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIUCgxjb21tYW5kX25hbWUYBCABKAkSJwoGcGFyYW1zGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBImCgZzdGF0dXMYBiABKA4yFi5zb3ZkLnYxLkNvbW1hbmRTdGF0dXMSFQoNZXJyb3JfbWVzc2FnZRgHIAEoCRIwCgxzdWJtaXR0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZGVhZGxpbmVfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNvcnJlbGF0aW9uX2lkGAwgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgNIAEoCRInCgdmYWlsdXJlGA4gASgLMhYuc292ZC52MS5GYWlsdXJlRGV0YWlsIqUBCghSZXNwb25zZRITCgtyZXNwb25zZV9pZBgBIAEoCRIXCg9zZXF1ZW5jZV9udW1iZXIYAiABKA0SEAoIaXNfZmluYWwYAyABKAgSKAoHcGF5bG9hZBgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLwoLcmVjZWl2ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp8CCgxTdGF0dXNDaGFuZ2USJgoGc3RhdHVzGAEgASgOMhYuc292ZC52MS5Db21tYW5kU3RhdHVzEhUKDWVycm9yX21lc3NhZ2UYAiABKAkSLgoKY2hhbmdlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgdmYWlsdXJlGAYgASgLMhYuc292ZC52MS5GYWlsdXJlRGV0YWlsEhUKDWxhc3Rfc2VxdWVuY2UYByABKAUiSwoMQ29tbWFuZEVycm9yEhUKDWVycm9yX21lc3NhZ2UYASABKAkSJAoFcGhhc2UYAiABKA4yFS5zb3ZkLnYxLkZhaWx1cmVQaGFzZSKjAQoMQ29tbWFuZEV2ZW50EhIKCmNvbW1hbmRfaWQYASABKAkSJQoIcmVzcG9uc2UYAiABKAsyES5zb3ZkLnYxLlJlc3BvbnNlSAASJwoGc3RhdHVzGAMgASgLMhUuc292ZC52MS5TdGF0dXNDaGFuZ2VIABImCgVlcnJvchgEIAEoCzIVLnNvdmQudjEuQ29tbWFuZEVycm9ySABCBwoFZXZlbnQiGQoXTGlzdENvbW1hbmRUeXBlc1JlcXVlc3QiRwoYTGlzdENvbW1hbmRUeXBlc1Jlc3BvbnNlEisKDWNvbW1hbmRfdHlwZXMYASADKAsyFC5zb3ZkLnYxLkNvbW1hbmRUeXBlItwBChRTdWJtaXRDb21tYW5kUmVxdWVzdBISCgp2ZWhpY2xlX2lkGAEgASgJEhQKDGNvbW1hbmRfbmFtZRgCIAEoCRInCgZwYXJhbXMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRIqCgd0aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiwKCXF1ZXVlX3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJOChVTdWJtaXRDb21tYW5kUmVzcG9uc2USIQoHY29tbWFuZBgBIAEoCzIQLnNvdmQudjEuQ29tbWFuZBISCgpzdHJlYW1fdXJsGAIgASgJIicKEUdldENvbW1hbmRSZXF1ZXN0EhIKCmNvbW1hbmRfaWQYASABKAkiXQoSR2V0Q29tbWFuZFJlc3BvbnNlEiEKB2NvbW1hbmQYASABKAsyEC5zb3ZkLnYxLkNvbW1hbmQSJAoJcmVzcG9uc2VzGAIgAygLMhEuc292ZC52MS5SZXNwb25zZSL5AQoTTGlzdENvbW1hbmRzUmVxdWVzdBISCgp2ZWhpY2xlX2lkGAEgASgJEiYKBnN0YXR1cxgCIAEoDjIWLnNvdmQudjEuQ29tbWFuZFN0YXR1cxIUCgxjb21tYW5kX25hbWUYAyABKAkSMwoPc3VibWl0dGVkX2FmdGVyGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChBzdWJtaXR0ZWRfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBiABKA0SEgoKcGFnZV90b2tlbhgHIAEoCSJTChRMaXN0Q29tbWFuZHNSZXNwb25zZRIiCghjb21tYW5kcxgBIAMoCzIQLnNvdmQudjEuQ29tbWFuZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiQQoTV2F0Y2hDb21tYW5kUmVxdWVzdBISCgpjb21tYW5kX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgNIioKFENhbmNlbENvbW1hbmRSZXF1ZXN0EhIKCmNvbW1hbmRfaWQYASABKAkiOgoVQ2FuY2VsQ29tbWFuZFJlc3BvbnNlEiEKB2NvbW1hbmQYASABKAsyEC5zb3ZkLnYxLkNvbW1hbmQq3QEKDUNvbW1hbmRTdGF0dXMSHgoaQ09NTUFORF9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZDT01NQU5EX1NUQVRVU19QRU5ESU5HEAESHgoaQ09NTUFORF9TVEFUVVNfSU5fUFJPR1JFU1MQAhIcChhDT01NQU5EX1NUQVRVU19DT01QTEVURUQQAxIZChVDT01NQU5EX1NUQVRVU19GQUlMRUQQBBIcChhDT01NQU5EX1NUQVRVU19DQU5DRUxMRUQQBRIZChVDT01NQU5EX1NUQVRVU19RVUVVRUQQBiqBAQoMRmFpbHVyZVBoYXNlEh0KGUZBSUxVUkVfUEhBU0VfVU5TUEVDSUZJRUQQABIaChZGQUlMVVJFX1BIQVNFX0RJU1BBVENIEAESGgoWRkFJTFVSRV9QSEFTRV9ERUxJVkVSWRACEhoKFkZBSUxVUkVfUEhBU0VfUkVTUE9OU0UQAypWCglQYXJhbVR5cGUSGgoWUEFSQU1fVFlQRV9VTlNQRUNJRklFRBAAEhUKEVBBUkFNX1RZUEVfU1RSSU5HEAESFgoSUEFSQU1fVFlQRV9JTlRFR0VSEAIy5AMKDkNvbW1hbmRTZXJ2aWNlElcKEExpc3RDb21tYW5kVHlwZXMSIC5zb3ZkLnYxLkxpc3RDb21tYW5kVHlwZXNSZXF1ZXN0GiEuc292ZC52MS5MaXN0Q29tbWFuZFR5cGVzUmVzcG9uc2USTgoNU3VibWl0Q29tbWFuZBIdLnNvdmQudjEuU3VibWl0Q29tbWFuZFJlcXVlc3QaHi5zb3ZkLnYxLlN1Ym1pdENvbW1hbmRSZXNwb25zZRJFCgpHZXRDb21tYW5kEhouc292ZC52MS5HZXRDb21tYW5kUmVxdWVzdBobLnNvdmQudjEuR2V0Q29tbWFuZFJlc3BvbnNlEksKDExpc3RDb21tYW5kcxIcLnNvdmQudjEuTGlzdENvbW1hbmRzUmVxdWVzdBodLnNvdmQudjEuTGlzdENvbW1hbmRzUmVzcG9uc2USRQoMV2F0Y2hDb21tYW5kEhwuc292ZC52MS5XYXRjaENvbW1hbmRSZXF1ZXN0GhUuc292ZC52MS5Db21tYW5kRXZlbnQwARJOCg1DYW5jZWxDb21tYW5kEh0uc292ZC52MS5DYW5jZWxDb21tYW5kUmVxdWVzdBoeLnNvdmQudjEuQ2FuY2VsQ29tbWFuZFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChVzb3ZkL3YxL2NvbW1hbmQucHJvdG8SB3NvdmQudjEiaAoNRmFpbHVyZURldGFpbBIkCgVwaGFzZRgBIAEoDjIVLnNvdmQudjEuRmFpbHVyZVBoYXNlEh0KFWNvbmZpZ3VyZWRfdGltZW91dF9tcxgCIAEoDRISCgplbGFwc2VkX21zGAMgASgNIrwBCglQYXJhbVNwZWMSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIgCgR0eXBlGAMgASgOMhIuc292ZC52MS5QYXJhbVR5cGUSEAoIcmVxdWlyZWQYBCABKAgSDwoHcGF0dGVybhgFIAEoCRIWCg5hbGxvd2VkX3ZhbHVlcxgGIAMoCRIVCg1kZWZhdWx0X3ZhbHVlGAcgASgJEgsKA21pbhgIIAEoBRILCgNtYXgYCSABKAUiiQEKC0NvbW1hbmRUeXBlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSIgoGcGFyYW1zGAMgAygLMhIuc292ZC52MS5QYXJhbVNwZWMSFwoPY2hhbmdlc192ZWhpY2xlGAQgASgIEhoKEmRlZmF1bHRfdGltZW91dF9tcxgFIAEoDSLfAwoHQ29tbWFuZBISCgpjb21tYW5kX2lkGAEgASgJEhIKCnZlaGljbGVfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIUCgxjb21tYW5kX25hbWUYBCABKAkSJwoGcGFyYW1zGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBImCgZzdGF0dXMYBiABKA4yFi5zb3ZkLnYxLkNvbW1hbmRTdGF0dXMSFQoNZXJyb3JfbWVzc2FnZRgHIAEoCRIwCgxzdWJtaXR0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZGVhZGxpbmVfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNvcnJlbGF0aW9uX2lkGAwgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgNIAEoCRInCgdmYWlsdXJlGA4gASgLMhYuc292ZC52MS5GYWlsdXJlRGV0YWlsIqUBCghSZXNwb25zZRITCgtyZXNwb25zZV9pZBgBIAEoCRIXCg9zZXF1ZW5jZV9udW1iZXIYAiABKA0SEAoIaXNfZmluYWwYAyABKAgSKAoHcGF5bG9hZBgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLwoLcmVjZWl2ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp8CCgxTdGF0dXNDaGFuZ2USJgoGc3RhdHVzGAEgASgOMhYuc292ZC52MS5Db21tYW5kU3RhdHVzEhUKDWVycm9yX21lc3NhZ2UYAiABKAkSLgoKY2hhbmdlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgdmYWlsdXJlGAYgASgLMhYuc292ZC52MS5GYWlsdXJlRGV0YWlsEhUKDWxhc3Rfc2VxdWVuY2UYByABKAUiSwoMQ29tbWFuZEVycm9yEhUKDWVycm9yX21lc3NhZ2UYASABKAkSJAoFcGhhc2UYAiABKA4yFS5zb3ZkLnYxLkZhaWx1cmVQaGFzZSKjAQoMQ29tbWFuZEV2ZW50EhIKCmNvbW1hbmRfaWQYASABKAkSJQoIcmVzcG9uc2UYAiABKAsyES5zb3ZkLnYxLlJlc3BvbnNlSAASJwoGc3RhdHVzGAMgASgLMhUuc292ZC52MS5TdGF0dXNDaGFuZ2VIABImCgVlcnJvchgEIAEoCzIVLnNvdmQudjEuQ29tbWFuZEVycm9ySABCBwoFZXZlbnQiGQoXTGlzdENvbW1hbmRUeXBlc1JlcXVlc3QiRwoYTGlzdENvbW1hbmRUeXBlc1Jlc3BvbnNlEisKDWNvbW1hbmRfdHlwZXMYASADKAsyFC5zb3ZkLnYxLkNvbW1hbmRUeXBlItwBChRTdWJtaXRDb21tYW5kUmVxdWVzdBISCgp2ZWhpY2xlX2lkGAEgASgJEhQKDGNvbW1hbmRfbmFtZRgCIAEoCRInCgZwYXJhbXMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRIqCgd0aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiwKCXF1ZXVlX3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJOChVTdWJtaXRDb21tYW5kUmVzcG9uc2USIQoHY29tbWFuZBgBIAEoCzIQLnNvdmQudjEuQ29tbWFuZBISCgpzdHJlYW1fdXJsGAIgASgJIkYKFVN1Ym1pdEFuZFdhdGNoUmVxdWVzdBItCgZzdWJtaXQYASABKAsyHS5zb3ZkLnYxLlN1Ym1pdENvbW1hbmRSZXF1ZXN0In0KFlN1Ym1pdEFuZFdhdGNoUmVzcG9uc2USMwoJc3VibWl0dGVkGAEgASgLMh4uc292ZC52MS5TdWJtaXRDb21tYW5kUmVzcG9uc2VIABImCgVldmVudBgCIAEoCzIVLnNvdmQudjEuQ29tbWFuZEV2ZW50SABCBgoEa2luZCInChFHZXRDb21tYW5kUmVxdWVzdBISCgpjb21tYW5kX2lkGAEgASgJIl0KEkdldENvbW1hbmRSZXNwb25zZRIhCgdjb21tYW5kGAEgASgLMhAuc292ZC52MS5Db21tYW5kEiQKCXJlc3BvbnNlcxgCIAMoCzIRLnNvdmQudjEuUmVzcG9uc2Ui+QEKE0xpc3RDb21tYW5kc1JlcXVlc3QSEgoKdmVoaWNsZV9pZBgBIAEoCRImCgZzdGF0dXMYAiABKA4yFi5zb3ZkLnYxLkNvbW1hbmRTdGF0dXMSFAoMY29tbWFuZF9uYW1lGAMgASgJEjMKD3N1Ym1pdHRlZF9hZnRlchgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoQc3VibWl0dGVkX2JlZm9yZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAYgASgNEhIKCnBhZ2VfdG9rZW4YByABKAkiUwoUTGlzdENvbW1hbmRzUmVzcG9uc2USIgoIY29tbWFuZHMYASADKAsyEC5zb3ZkLnYxLkNvbW1hbmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkEKE1dhdGNoQ29tbWFuZFJlcXVlc3QSEgoKY29tbWFuZF9pZBgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoDSIqChRDYW5jZWxDb21tYW5kUmVxdWVzdBISCgpjb21tYW5kX2lkGAEgASgJIjoKFUNhbmNlbENvbW1hbmRSZXNwb25zZRIhCgdjb21tYW5kGAEgASgLMhAuc292ZC52MS5Db21tYW5kKt0BCg1Db21tYW5kU3RhdHVzEh4KGkNPTU1BTkRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWQ09NTUFORF9TVEFUVVNfUEVORElORxABEh4KGkNPTU1BTkRfU1RBVFVTX0lOX1BST0dSRVNTEAISHAoYQ09NTUFORF9TVEFUVVNfQ09NUExFVEVEEAMSGQoVQ09NTUFORF9TVEFUVVNfRkFJTEVEEAQSHAoYQ09NTUFORF9TVEFUVVNfQ0FOQ0VMTEVEEAUSGQoVQ09NTUFORF9TVEFUVVNfUVVFVUVEEAYqgQEKDEZhaWx1cmVQaGFzZRIdChlGQUlMVVJFX1BIQVNFX1VOU1BFQ0lGSUVEEAASGgoWRkFJTFVSRV9QSEFTRV9ESVNQQVRDSBABEhoKFkZBSUxVUkVfUEhBU0VfREVMSVZFUlkQAhIaChZGQUlMVVJFX1BIQVNFX1JFU1BPTlNFEAMqVgoJUGFyYW1UeXBlEhoKFlBBUkFNX1RZUEVfVU5TUEVDSUZJRUQQABIVChFQQVJBTV9UWVBFX1NUUklORxABEhYKElBBUkFNX1RZUEVfSU5URUdFUhACMrkECg5Db21tYW5kU2VydmljZRJXChBMaXN0Q29tbWFuZFR5cGVzEiAuc292ZC52MS5MaXN0Q29tbWFuZFR5cGVzUmVxdWVzdBohLnNvdmQudjEuTGlzdENvbW1hbmRUeXBlc1Jlc3BvbnNlEk4KDVN1Ym1pdENvbW1hbmQSHS5zb3ZkLnYxLlN1Ym1pdENvbW1hbmRSZXF1ZXN0Gh4uc292ZC52MS5TdWJtaXRDb21tYW5kUmVzcG9uc2USRQoKR2V0Q29tbWFuZBIaLnNvdmQudjEuR2V0Q29tbWFuZFJlcXVlc3QaGy5zb3ZkLnYxLkdldENvbW1hbmRSZXNwb25zZRJLCgxMaXN0Q29tbWFuZHMSHC5zb3ZkLnYxLkxpc3RDb21tYW5kc1JlcXVlc3QaHS5zb3ZkLnYxLkxpc3RDb21tYW5kc1Jlc3BvbnNlEkUKDFdhdGNoQ29tbWFuZBIcLnNvdmQudjEuV2F0Y2hDb21tYW5kUmVxdWVzdBoVLnNvdmQudjEuQ29tbWFuZEV2ZW50MAESTgoNQ2FuY2VsQ29tbWFuZBIdLnNvdmQudjEuQ2FuY2VsQ29tbWFuZFJlcXVlc3QaHi5zb3ZkLnYxLkNhbmNlbENvbW1hbmRSZXNwb25zZRJTCg5TdWJtaXRBbmRXYXRjaBIeLnNvdmQudjEuU3VibWl0QW5kV2F0Y2hSZXF1ZXN0Gh8uc292ZC52MS5TdWJtaXRBbmRXYXRjaFJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message sovd.v1.FailureDetail
@@ -489,6 +489,56 @@ export const SubmitCommandResponseSchema: GenMessage<SubmitCommandResponse> = /*
   messageDesc(file_sovd_v1_command, 11);
 
 /**
+ * @generated from message sovd.v1.SubmitAndWatchRequest
+ */
+export type SubmitAndWatchRequest = Message<"sovd.v1.SubmitAndWatchRequest"> & {
+  /**
+   * @generated from field: sovd.v1.SubmitCommandRequest submit = 1;
+   */
+  submit?: SubmitCommandRequest | undefined;
+};
+
+/**
+ * Describes the message sovd.v1.SubmitAndWatchRequest.
+ * Use `create(SubmitAndWatchRequestSchema)` to create a new message.
+ */
+export const SubmitAndWatchRequestSchema: GenMessage<SubmitAndWatchRequest> = /*@__PURE__*/
+  messageDesc(file_sovd_v1_command, 12);
+
+/**
+ * @generated from message sovd.v1.SubmitAndWatchResponse
+ */
+export type SubmitAndWatchResponse = Message<"sovd.v1.SubmitAndWatchResponse"> & {
+  /**
+   * @generated from oneof sovd.v1.SubmitAndWatchResponse.kind
+   */
+  kind: {
+    /**
+     * First message: what SubmitCommand answers.
+     *
+     * @generated from field: sovd.v1.SubmitCommandResponse submitted = 1;
+     */
+    value: SubmitCommandResponse;
+    case: "submitted";
+  } | {
+    /**
+     * Then the command's events, as WatchCommand streams them.
+     *
+     * @generated from field: sovd.v1.CommandEvent event = 2;
+     */
+    value: CommandEvent;
+    case: "event";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message sovd.v1.SubmitAndWatchResponse.
+ * Use `create(SubmitAndWatchResponseSchema)` to create a new message.
+ */
+export const SubmitAndWatchResponseSchema: GenMessage<SubmitAndWatchResponse> = /*@__PURE__*/
+  messageDesc(file_sovd_v1_command, 13);
+
+/**
  * @generated from message sovd.v1.GetCommandRequest
  */
 export type GetCommandRequest = Message<"sovd.v1.GetCommandRequest"> & {
@@ -503,7 +553,7 @@ export type GetCommandRequest = Message<"sovd.v1.GetCommandRequest"> & {
  * Use `create(GetCommandRequestSchema)` to create a new message.
  */
 export const GetCommandRequestSchema: GenMessage<GetCommandRequest> = /*@__PURE__*/
-  messageDesc(file_sovd_v1_command, 12);
+  messageDesc(file_sovd_v1_command, 14);
 
 /**
  * @generated from message sovd.v1.GetCommandResponse
@@ -525,7 +575,7 @@ export type GetCommandResponse = Message<"sovd.v1.GetCommandResponse"> & {
  * Use `create(GetCommandResponseSchema)` to create a new message.
  */
 export const GetCommandResponseSchema: GenMessage<GetCommandResponse> = /*@__PURE__*/
-  messageDesc(file_sovd_v1_command, 13);
+  messageDesc(file_sovd_v1_command, 15);
 
 /**
  * @generated from message sovd.v1.ListCommandsRequest
@@ -574,7 +624,7 @@ export type ListCommandsRequest = Message<"sovd.v1.ListCommandsRequest"> & {
  * Use `create(ListCommandsRequestSchema)` to create a new message.
  */
 export const ListCommandsRequestSchema: GenMessage<ListCommandsRequest> = /*@__PURE__*/
-  messageDesc(file_sovd_v1_command, 14);
+  messageDesc(file_sovd_v1_command, 16);
 
 /**
  * @generated from message sovd.v1.ListCommandsResponse
@@ -596,7 +646,7 @@ export type ListCommandsResponse = Message<"sovd.v1.ListCommandsResponse"> & {
  * Use `create(ListCommandsResponseSchema)` to create a new message.
  */
 export const ListCommandsResponseSchema: GenMessage<ListCommandsResponse> = /*@__PURE__*/
-  messageDesc(file_sovd_v1_command, 15);
+  messageDesc(file_sovd_v1_command, 17);
 
 /**
  * @generated from message sovd.v1.WatchCommandRequest
@@ -620,7 +670,7 @@ export type WatchCommandRequest = Message<"sovd.v1.WatchCommandRequest"> & {
  * Use `create(WatchCommandRequestSchema)` to create a new message.
  */
 export const WatchCommandRequestSchema: GenMessage<WatchCommandRequest> = /*@__PURE__*/
-  messageDesc(file_sovd_v1_command, 16);
+  messageDesc(file_sovd_v1_command, 18);
 
 /**
  * @generated from message sovd.v1.CancelCommandRequest
@@ -637,7 +687,7 @@ export type CancelCommandRequest = Message<"sovd.v1.CancelCommandRequest"> & {
  * Use `create(CancelCommandRequestSchema)` to create a new message.
  */
 export const CancelCommandRequestSchema: GenMessage<CancelCommandRequest> = /*@__PURE__*/
-  messageDesc(file_sovd_v1_command, 17);
+  messageDesc(file_sovd_v1_command, 19);
 
 /**
  * @generated from message sovd.v1.CancelCommandResponse
@@ -654,7 +704,7 @@ export type CancelCommandResponse = Message<"sovd.v1.CancelCommandResponse"> & {
  * Use `create(CancelCommandResponseSchema)` to create a new message.
  */
 export const CancelCommandResponseSchema: GenMessage<CancelCommandResponse> = /*@__PURE__*/
-  messageDesc(file_sovd_v1_command, 18);
+  messageDesc(file_sovd_v1_command, 20);
 
 /**
  * @generated from enum sovd.v1.CommandStatus
@@ -833,6 +883,18 @@ export const CommandService: GenService<{
     methodKind: "unary";
     input: typeof CancelCommandRequestSchema;
     output: typeof CancelCommandResponseSchema;
+  },
+  /**
+   * SubmitCommand and WatchCommand in one call: the stored command first, then its events
+   * as WatchCommand streams them, until it is terminal. Same rules, limits and errors as
+   * SubmitCommand; a client that submits to watch pays one call instead of two.
+   *
+   * @generated from rpc sovd.v1.CommandService.SubmitAndWatch
+   */
+  submitAndWatch: {
+    methodKind: "server_streaming";
+    input: typeof SubmitAndWatchRequestSchema;
+    output: typeof SubmitAndWatchResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sovd_v1_command, 0);
