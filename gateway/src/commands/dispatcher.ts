@@ -123,10 +123,11 @@ export function createDispatcher(deps: {
   }
 
   async function run(row: CommandRow, signal: AbortSignal, queueTtlMs: number | undefined, client: DispatchClient | undefined): Promise<void> {
-    const log = logger.child({ requestId: row.correlation_id, commandId: row.command_id });
+    // Fields, not a child logger: a child costs its bindings on every dispatch, and most dispatches log nothing.
+    const ids = { requestId: row.correlation_id, commandId: row.command_id };
     const permit = breakers.acquire(row.vehicle_id);
     if (permit === "rejected") {
-      log.warn("circuit breaker open: failing fast");
+      logger.warn(ids, "circuit breaker open: failing fast");
       await fail(row, "circuit breaker open", 0, client);
       return;
     }
@@ -171,13 +172,13 @@ export function createDispatcher(deps: {
           signal,
           unref: true,
           onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-            log.warn({ attempt: attemptNumber, retriesLeft, reason: error.message }, "dispatch attempt failed");
+            logger.warn({ ...ids, attempt: attemptNumber, retriesLeft, reason: error.message }, "dispatch attempt failed");
             if (retriesLeft > 0) metrics.dispatchRetries.inc();
           },
         },
       );
       breakers.recordSuccess(row.vehicle_id);
-      log.debug({ attempts }, "dispatch accepted");
+      logger.debug({ ...ids, attempts }, "dispatch accepted");
     } catch (err) {
       if (signal.aborted) {
         breakers.release(row.vehicle_id);
@@ -192,7 +193,7 @@ export function createDispatcher(deps: {
       }
       breakers.recordFailure(row.vehicle_id);
       if (err instanceof AcceptanceUnknownError) {
-        log.warn("dispatch of a vehicle-changing command timed out; left to the connector and the deadline sweep");
+        logger.warn(ids, "dispatch of a vehicle-changing command timed out; left to the connector and the deadline sweep");
         return;
       }
       await fail(row, err instanceof Error ? err.message : String(err), attempts, client);
