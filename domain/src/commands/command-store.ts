@@ -270,13 +270,15 @@ WITH input AS (
          -- A command that waited in the offline queue gets its real deadline now.
          deadline_at = CASE WHEN c.status = 'queued' THEN now() + make_interval(secs => c.timeout_ms / 1000.0) ELSE c.deadline_at END
     FROM input i
-   WHERE c.command_id = i.command_id AND c.vehicle_id = i.vehicle_id AND c.status IN ('pending', 'queued')
+   WHERE c.command_id = ANY($2::uuid[]) AND c.command_id = i.command_id AND c.vehicle_id = i.vehicle_id
+     AND c.status IN ('pending', 'queued')
   RETURNING ${columnsOf("c")}
 )
-SELECT i.command_id AS requested_id, before.status AS status_before, ${columnsOf("s")}
+SELECT i.command_id AS requested_id,
+       (SELECT b.status FROM commands b WHERE b.command_id = i.command_id AND b.vehicle_id = i.vehicle_id) AS status_before,
+       ${columnsOf("s")}
   FROM input i
-  LEFT JOIN started s ON s.command_id = i.command_id
-  LEFT JOIN commands before ON before.command_id = i.command_id AND before.vehicle_id = i.vehicle_id`;
+  LEFT JOIN started s ON s.command_id = i.command_id`;
 
 /**
  * pending/queued -> in_progress for many commands in one statement (group commit across the
@@ -286,7 +288,7 @@ SELECT i.command_id AS requested_id, before.status AS status_before, ${columnsOf
 export async function startCommands(db: Queryable, requests: readonly StartRequest[]): Promise<StartOutcome[]> {
   const { rows } = await db.query<CommandRow & { requested_id: string; status_before: StoredStatus | null }>(
     { name: "sovd_start_commands", text: START_COMMANDS },
-    [JSON.stringify(requests.map((r) => ({ command_id: r.commandId, vehicle_id: r.vehicleId })))],
+    [JSON.stringify(requests.map((r) => ({ command_id: r.commandId, vehicle_id: r.vehicleId }))), requests.map((r) => r.commandId)],
   );
   const byId = new Map(rows.map((r) => [r.requested_id, r]));
   return requests.map((r): StartOutcome => {
@@ -362,7 +364,8 @@ WITH input AS (
          status = CASE WHEN r.final THEN 'completed' ELSE c.status END,
          completed_at = CASE WHEN r.final THEN now() ELSE c.completed_at END
     FROM runs r
-   WHERE c.command_id = r.command_id AND c.status = 'in_progress' AND c.last_sequence = r.first_seq - 1
+   WHERE c.command_id = ANY($2::uuid[]) AND c.command_id = r.command_id
+     AND c.status = 'in_progress' AND c.last_sequence = r.first_seq - 1
   RETURNING ${columnsOf("c")}, r.last_seq, r.final
 ), stored AS (
   INSERT INTO responses (command_id, response_payload, sequence_number, is_final, received_at)
@@ -375,11 +378,11 @@ WITH input AS (
          correlation_id
     FROM advanced WHERE final
 )
-SELECT r.command_id AS requested_id, before.status AS status_before,
+SELECT r.command_id AS requested_id,
+       (SELECT b.status FROM commands b WHERE b.command_id = r.command_id) AS status_before,
        (SELECT json_agg(st.response_id ORDER BY st.sequence_number) FROM stored st WHERE st.command_id = r.command_id) AS response_ids,
        ${columnsOf("a")}
   FROM runs r
-  LEFT JOIN commands before ON before.command_id = r.command_id
   LEFT JOIN advanced a ON a.command_id = r.command_id`;
 
 const isRun = (run: ChunkRun): boolean =>
@@ -419,6 +422,7 @@ export async function appendChunks(db: Queryable, runs: readonly ChunkRun[]): Pr
                 })),
               ),
             ),
+            valid.map((r) => r.commandId),
           ],
         );
   const byId = new Map(rows.map((r) => [r.requested_id, r]));
