@@ -151,7 +151,12 @@ export function createChunkHandler(deps: CommandDeps): ChunkHandler {
       entry.inbox.push({ chunk, at: receivedAt, payload: {} });
       if (entry.draining) return;
       entry.draining = true;
-      void deps.inFlight.run(entry, () => drainInbox(entry));
+      void deps.inFlight.run(entry, async () => {
+        // One turn of the event loop first: the chunks read off the socket together are all
+        // in the inbox then, and go to the database as one run.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await drainInbox(entry);
+      });
     },
 
     onFailure(session, failure) {
