@@ -1,0 +1,75 @@
+/**
+ * Runs the bare push references: HTTP/1.1 streaming (one write to one client, then a burst
+ * to 1,000 streams) and `ws` broadcast to 1,000 clients. Server and receivers are worker
+ * processes of their own; a burst's rate runs from the first event's arrival to the last's,
+ * the same cut as the system's fan-out (S5). Several rounds: the best is kept, as noise on
+ * a shared machine only ever slows a round down.
+ */
+import { progress } from "../log.js";
+import type { Plan } from "../plan.js";
+import { median, sleep } from "../stats.js";
+import { spawnWorker } from "../worker/spawn-worker.js";
+import type { References } from "./reference-figures.js";
+
+/** Events each stream gets in a burst: as many as a 20-sample ReadDataByID gives a Connect watcher (in progress, 20 responses, completed). */
+export const FANOUT_EVENTS = 22;
+
+export async function measurePushLatency(plan: Plan): Promise<number> {
+  const server = await spawnWorker("push-server", undefined);
+  const clients = await spawnWorker("push-clients", { port: await server.call("port") });
+  try {
+    await clients.call("open", { streams: 1, measureHops: true });
+    await server.call("paced", { count: 50, gapMs: 1 });
+    await clients.call("reset");
+    await server.call("paced", { count: plan.ref.samples, gapMs: 1 });
+    await clients.call("waitEvents", { events: plan.ref.samples, timeoutMs: 30_000 });
+    const p50Ms = median(await clients.call("hops"));
+    progress(`reference HTTP/1.1 push: one write to one client p50 ${p50Ms.toFixed(3)} ms`);
+    return p50Ms;
+  } finally {
+    await clients.close();
+    await server.close();
+  }
+}
+
+export async function measurePushFanout(plan: Plan, streams: number): Promise<NonNullable<References["push"]>["eventsPerSec"]> {
+  const server = await spawnWorker("push-server", undefined);
+  const clients = await spawnWorker("push-clients", { port: await server.call("port") });
+  try {
+    await clients.call("open", { streams, measureHops: false });
+    let best = 0;
+    for (let round = 0; round < plan.s5.rounds; round++) {
+      await clients.call("reset");
+      await server.call("burst", { events: FANOUT_EVENTS });
+      const r = await clients.call("waitEvents", { events: streams * FANOUT_EVENTS, timeoutMs: 60_000 });
+      best = Math.max(best, r.events / Math.max((r.lastAt - r.firstAt) / 1000, 1e-3));
+      await sleep(200);
+    }
+    progress(`reference HTTP/1.1 push: ${best.toFixed(0)} events/s to ${streams} streams`);
+    return best;
+  } finally {
+    await clients.close();
+    await server.close();
+  }
+}
+
+export async function measureWsBroadcast(plan: Plan, clientCount: number): Promise<NonNullable<References["ws"]>> {
+  const server = await spawnWorker("ws-server", undefined);
+  const clients = await spawnWorker("ws-clients", { port: await server.call("port") });
+  try {
+    await clients.call("open", { clients: clientCount });
+    let best = 0;
+    for (let round = 0; round < plan.s5.rounds; round++) {
+      await clients.call("reset");
+      await server.call("burst", { events: FANOUT_EVENTS - 1 });
+      const r = await clients.call("waitEvents", { events: clientCount * (FANOUT_EVENTS - 1), timeoutMs: 60_000 });
+      best = Math.max(best, r.events / Math.max((r.lastAt - r.firstAt) / 1000, 1e-3));
+      await sleep(200);
+    }
+    progress(`reference ws broadcast: ${best.toFixed(0)} events/s to ${clientCount} clients`);
+    return { eventsPerSec: best, clients: clientCount };
+  } finally {
+    await clients.close();
+    await server.close();
+  }
+}
