@@ -17,7 +17,8 @@ export interface Plan {
   readonly s1: { readonly warmupMs: number; readonly windowMs: number };
   readonly s2: { readonly inFlight: number; readonly warmupMs: number; readonly windowMs: number };
   readonly s3: { readonly inFlight: number; readonly samples: number; readonly warmupMs: number; readonly windowMs: number };
-  readonly s4: { readonly sessions: readonly number[]; readonly perFleetProcess: number; readonly idleMs: number };
+  /** `sessions` as run; `asked` as requested (more than the open-file limit allows one process is capped). */
+  readonly s4: { readonly sessions: readonly number[]; readonly asked: readonly number[]; readonly perFleetProcess: number; readonly idleMs: number };
   readonly s5: { readonly watchers: number; readonly samples: number; readonly rounds: number };
   /** Drive already running services at this gateway URL instead of starting any (S1 and S2 only). */
   readonly gateway: string | undefined;
@@ -37,6 +38,16 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${raw}"\n${USAGE}`);
   return n;
+}
+
+/**
+ * One process holds every session of S4 (the connector, the bare servers), so a size is
+ * capped below the open-file hard limit, leaving room for the process's other descriptors.
+ */
+export function capSessions(plan: Plan, hardLimit: number): Plan {
+  const cap = Math.floor((hardLimit - 500) / 500) * 500;
+  if (plan.s4.sessions.every((n) => n <= cap)) return plan;
+  return { ...plan, s4: { ...plan.s4, sessions: plan.s4.asked.map((n) => Math.min(n, cap)) } };
 }
 
 export function parsePlan(argv: readonly string[]): Plan {
@@ -76,7 +87,7 @@ export function parsePlan(argv: readonly string[]): Plan {
     s1: { warmupMs: ms(3), windowMs: window ?? ms(20) },
     s2: { inFlight: int("inflight", values.inflight, 64, 1, 1000), warmupMs: ms(5), windowMs: window ?? ms(30) },
     s3: { inFlight: int("inflight", values.inflight, 64, 1, 1000), samples: 20, warmupMs: ms(3), windowMs: window ?? ms(20) },
-    s4: { sessions, perFleetProcess: 5000, idleMs: ms(20) },
+    s4: { sessions, asked: sessions, perFleetProcess: 5000, idleMs: ms(20) },
     s5: { watchers: int("watchers", values.watchers, 1000, 1, 10_000), samples: 20, rounds: size === "full" ? 3 : 1 },
     gateway: values.gateway,
     firstIndex: int("first-index", values["first-index"], 0, 0, 999_000_000),

@@ -2,6 +2,7 @@
  * Fan-out watchers over Connect: WatchCommand streams of one queued command. The replayed
  * QUEUED status tells each watcher is open; what follows is counted as live.
  */
+import { setMaxListeners } from "node:events";
 import { CommandStatus } from "@sovd/proto";
 import type { GatewaySession } from "./session.js";
 import { WatchTally } from "./watch-tally.js";
@@ -10,6 +11,8 @@ export function openConnectWatchers(s: GatewaySession, commandId: string, count:
   const controller = new AbortController();
   const tally = new WatchTally(count, () => controller.abort());
   const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(limitMs)]);
+  // Every watcher listens on the one signal: many listeners are expected, not a leak.
+  setMaxListeners(0, signal);
   const watch = async (): Promise<void> => {
     let first = true;
     try {

@@ -1,7 +1,9 @@
 /**
  * Reference: a bare grpc-js server holding many idle bidi streams, each from a client on its
  * own connection, as real vehicles would be. Each client sends one message ("hello") and
- * the server answers one ("welcome"); then the stream stays open and silent.
+ * the server answers one ("welcome"); then each stream sends one small heartbeat message
+ * per heartbeat interval (the connector's default, 10 s), spread over the interval by one
+ * timer per process as the fleet does, and the server reads and drops them.
  */
 import * as grpc from "@grpc/grpc-js";
 import { monoMs, waitFor } from "../stats.js";
@@ -16,7 +18,12 @@ export async function grpcIdleServer() {
     oneWay: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => call.end(),
     link: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
       calls.add(call);
-      call.once("data", () => call.write(MESSAGE));
+      let welcomed = false;
+      call.on("data", () => {
+        if (welcomed) return;
+        welcomed = true;
+        call.write(MESSAGE);
+      });
       call.on("error", () => undefined);
       call.on("cancelled", () => calls.delete(call));
       call.on("end", () => {
@@ -34,12 +41,25 @@ export async function grpcIdleServer() {
   };
 }
 
+/** A heartbeat: about the size of the simulator's. */
+const HEARTBEAT = Buffer.alloc(24, 0x68);
+const HEARTBEAT_TICK_MS = 100;
+
 export function grpcIdleClients(params: { address: string }) {
   const clients: grpc.Client[] = [];
   const streams: RawStream[] = [];
+  let wheel: NodeJS.Timeout | undefined;
+  /** One timer walks the streams, so each sends one heartbeat per `intervalMs`. */
+  const startHeartbeats = (intervalMs: number): void => {
+    const perTick = Math.max(1, Math.ceil((streams.length * HEARTBEAT_TICK_MS) / intervalMs));
+    let next = 0;
+    wheel = setInterval(() => {
+      for (let i = 0; i < perTick; i++) streams[next++ % streams.length]!.write(HEARTBEAT);
+    }, HEARTBEAT_TICK_MS);
+  };
   return {
-    /** Opens `count` clients (one connection each) and a stream on each; resolves when every welcome arrived. */
-    async open(arg: { count: number; timeoutMs: number }): Promise<{ welcomed: number; ms: number; t0: number; t1: number }> {
+    /** Opens `count` clients (one connection each) and a stream on each; resolves when every welcome arrived, then heartbeats begin. */
+    async open(arg: { count: number; timeoutMs: number; heartbeatMs: number }): Promise<{ welcomed: number; ms: number; t0: number; t1: number }> {
       const t0 = monoMs();
       let welcomed = 0;
       for (let i = 0; i < arg.count; i++) {
@@ -53,9 +73,11 @@ export function grpcIdleClients(params: { address: string }) {
       }
       await waitFor(`${arg.count} grpc-js streams to be welcomed`, arg.timeoutMs, () => (welcomed >= arg.count ? true : undefined), 10);
       const t1 = monoMs();
+      startHeartbeats(arg.heartbeatMs);
       return { welcomed, ms: t1 - t0, t0, t1 };
     },
     close() {
+      clearInterval(wheel);
       for (const s of streams) s.cancel();
       for (const c of clients) c.close();
     },

@@ -48,7 +48,8 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     await own.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
     await own.query("SELECT count(*) FROM pg_stat_statements");
   } catch (err) {
-    statementsNote = `pg_stat_statements unavailable (${(err as Error).message.slice(0, 80)})`;
+    const message = (err as Error).message;
+    statementsNote = message.includes("shared_preload_libraries") ? "pg_stat_statements not loaded (not in shared_preload_libraries)" : `pg_stat_statements: ${message.slice(0, 80)}`;
   }
 
   let dropped = false;

@@ -27,12 +27,11 @@ const JWT_SECRET = randomBytes(48).toString("base64url");
  * (info), simulator delays and injected faults off, rate limits raised out of the way but
  * still enforced, every listener on loopback only.
  */
-export function baseEnv(ctx: Pick<StackContext, "databaseUrl" | "natsUrl">): Record<string, string> {
+export function baseEnv(servers: Pick<StackContext, "databaseUrl" | "natsUrl"> | undefined): Record<string, string> {
   return {
     NODE_ENV: "development",
     LOG_LEVEL: "info",
-    DATABASE_URL: ctx.databaseUrl,
-    NATS_URL: ctx.natsUrl,
+    ...(servers ? { DATABASE_URL: servers.databaseUrl, NATS_URL: servers.natsUrl } : {}),
     JWT_SECRET,
     GATEWAY_HOST: "127.0.0.1",
     CONNECTOR_HOST: "127.0.0.1",
@@ -56,7 +55,7 @@ async function ready(url: string): Promise<true | undefined> {
 }
 
 /** Waits for /health/ready, failing early (with the log tail) if the process dies. */
-async function waitReady(proc: ServiceProcess, url: string, timeoutMs: number): Promise<void> {
+export async function waitReady(proc: ServiceProcess, url: string, timeoutMs: number): Promise<void> {
   await waitFor(`${proc.name} to be ready (${url})`, timeoutMs, async () => {
     if (proc.exited) throw new Error(`${proc.name} exited while starting:\n${proc.tail()}`);
     return ready(url);

@@ -12,6 +12,9 @@ const WORKER_MAIN = fileURLToPath(new URL("./worker-main.ts", import.meta.url));
 type Api<R extends RoleName> = Awaited<ReturnType<RoleOf<R>>>;
 type Arg<F> = F extends (arg: infer A) => unknown ? A : never;
 
+/** The worker type of one role. */
+export type WorkerOf<R extends RoleName> = Worker<Api<R>>;
+
 /** A running worker with its role started. */
 export interface Worker<A extends RoleApi> {
   readonly pid: number;

@@ -1,0 +1,129 @@
+/**
+ * S4: idle vehicle sessions on one connector, each vehicle on its own connection, the load
+ * spread over fleet processes of 5,000 vehicles that dial all at once. Online time runs from
+ * the first fleet's "fleet started" to the last fleet's "every vehicle is online" (the
+ * vehicles' Welcome). Memory is the connector's growth after a forced GC (through its
+ * inspector, as for the bare server); idle CPU is the connector's over a quiet window, its
+ * heartbeats included. Then a reconnect storm: every fleet is killed at once and started
+ * again, and the clock runs until every vehicle is back online.
+ */
+import { progress } from "../log.js";
+import { CpuWindow, rssBytes } from "../proc-stats.js";
+import { monoMs, sleep } from "../stats.js";
+import { heapAfterGc } from "../system/inspector.js";
+import { startConnector, startFleet, waitSessions, type RunningConnector, type RunningFleet, type StackContext } from "../system/stack.js";
+import { goals, row, type Figure, type Row } from "../table.js";
+import { stackContext, uniqueFirstIndex, type RunContext } from "./context.js";
+
+/** Longest wait for a whole fleet to come online; a slower one is reported as not online. */
+const ONLINE_LIMIT_MS = 240_000;
+
+const KIB = 1024;
+
+interface FleetPart {
+  readonly vehicles: number;
+  readonly firstIndex: number;
+}
+
+function parts(total: number, per: number, firstIndex: number): FleetPart[] {
+  const out: FleetPart[] = [];
+  for (let offset = 0; offset < total; offset += per) out.push({ vehicles: Math.min(per, total - offset), firstIndex: firstIndex + offset });
+  return out;
+}
+
+function startFleets(stack: StackContext, connector: RunningConnector, fleetParts: readonly FleetPart[], tag: string): RunningFleet[] {
+  return fleetParts.map((p, i) =>
+    startFleet(stack, { name: `fleet-${tag}-${i + 1}`, connector: connector.address, ...p, env: { SIM_CONNECT_STAGGER_MS: "0" } }),
+  );
+}
+
+/** From the first fleet's start to the last fleet's all-online, ms; NaN if a fleet did not get there. */
+async function timeUntilOnline(fleets: readonly RunningFleet[], from?: number): Promise<number> {
+  const started = from ?? Math.min(...(await Promise.all(fleets.map((f) => f.started(60_000)))));
+  const online = await Promise.allSettled(fleets.map((f) => f.online(ONLINE_LIMIT_MS)));
+  if (online.some((o) => o.status === "rejected")) return NaN;
+  return Math.max(...online.map((o) => (o as PromiseFulfilledResult<number>).value)) - started;
+}
+
+async function inspectorUrl(connector: RunningConnector): Promise<string> {
+  const line = await connector.proc.waitForLine(/Debugger listening on ws:\/\//, 10_000);
+  return /ws:\/\/\S+/.exec(line.text)![0];
+}
+
+export async function runS4(ctx: RunContext): Promise<Row[]> {
+  const stack = await stackContext(ctx);
+  const { s4 } = ctx.plan;
+  const rows: Row[] = [];
+  const largest = Math.max(...s4.sessions);
+  for (const [i, n] of s4.sessions.entries()) {
+    const asked = s4.asked[i]!;
+    const capped = asked === n ? undefined : `${asked.toLocaleString("en-US")} asked; capped by the open-file limit of one process`;
+    progress(`S4: ${n} idle vehicles on one connector (fleets of ${s4.perFleetProcess}, each vehicle on its own connection)`);
+    const connector = await startConnector(stack, { name: `connector-s4-${n}`, nodeFlags: ["--inspect=127.0.0.1:0"] });
+    let fleets: RunningFleet[] = [];
+    try {
+      const inspector = await inspectorUrl(connector);
+      await sleep(2000);
+      const heapBefore = await heapAfterGc(inspector);
+      const rssBefore = rssBytes(connector.proc.pid)!;
+      const fleetParts = parts(n, s4.perFleetProcess, uniqueFirstIndex(n));
+      fleets = startFleets(stack, connector, fleetParts, `s4-${n}`);
+      const onlineMs = await timeUntilOnline(fleets);
+      progress(`S4: ${n} vehicles online in ${(onlineMs / 1000).toFixed(1)} s`);
+      if (Number.isFinite(onlineMs)) await waitSessions(connector, n, 60_000);
+      await sleep(5000);
+      const cpu = new CpuWindow({ connector: () => [connector.proc.pid] });
+      await cpu.start();
+      await sleep(s4.idleMs);
+      const idle = await cpu.stop();
+      const idleCpuPct = ((idle.cpuMs.connector ?? NaN) / idle.wallMs) * 100;
+      const heapPerSession = ((await heapAfterGc(inspector)) - heapBefore) / n;
+      const rssPerSession = (rssBytes(connector.proc.pid)! - rssBefore) / n;
+      progress(
+        `S4: ${n}: ${(rssPerSession / KIB).toFixed(1)} KiB RSS and ${(heapPerSession / KIB).toFixed(1)} KiB heap per session, connector idle CPU ${idleCpuPct.toFixed(1)} %`,
+      );
+      const grpc = ctx.refs.grpcIdle?.[n];
+      const tcp = ctx.refs.tcp?.[n];
+      const secs = (ms: number | undefined, label: string): Figure | undefined => (ms === undefined ? undefined : { value: ms / 1000, unit: "s", label });
+      const kib = (bytes: number | undefined, label?: string): Figure | undefined => (bytes === undefined ? undefined : { value: bytes / KIB, unit: "KiB", label });
+      const notOnline = Number.isFinite(onlineMs) ? undefined : `not every vehicle online within ${ONLINE_LIMIT_MS / 1000} s`;
+      rows.push(
+        row(`S4 ${n} vehicles: time until all online`, secs(grpc?.openMs, "bare grpc-js streams"), secs(onlineMs, "")!, {
+          goal: asked === 20_000 ? goals.systemAtMost(30, "≤ 30 s") : undefined,
+          note: notOnline ?? capped,
+        }),
+        row(`S4 ${n} vehicles: time until all online vs raw TCP`, secs(tcp?.connectMs, "bare TCP connect"), secs(onlineMs, "")!, { note: notOnline ?? capped }),
+        row(`S4 ${n} vehicles: RSS per session`, kib(grpc?.rssPerStream, "bare grpc-js stream"), kib(rssPerSession), { goal: goals.ratioAtMost(2), note: capped }),
+        row(`S4 ${n} vehicles: RSS per session vs raw TCP`, kib(tcp?.rssPerSocket, "raw TCP socket"), kib(rssPerSession), { note: capped }),
+        row(`S4 ${n} vehicles: heap per session`, kib(grpc?.heapPerStream, "bare grpc-js stream"), kib(heapPerSession), {
+          goal: goals.atMostReferencePlus(8, "≤ bare + 8 KiB"),
+          note: capped,
+        }),
+        row(
+          `S4 ${n} vehicles: connector idle CPU`,
+          grpc ? { value: grpc.idleCpuPct, unit: "% of a core", label: "bare grpc-js, same heartbeats" } : undefined,
+          { value: idleCpuPct, unit: "% of a core", label: "heartbeats included" },
+          { goal: goals.systemAtMost(10, "≤ 10 % of one core"), note: capped },
+        ),
+      );
+      if (n === largest) {
+        progress(`S4: reconnect storm: killing the ${fleets.length} fleet processes at once and starting them again`);
+        const dropped = monoMs();
+        await Promise.all(fleets.map((f) => f.proc.kill()));
+        fleets = startFleets(stack, connector, fleetParts, `s4-${n}-again`);
+        const stormMs = await timeUntilOnline(fleets, dropped);
+        progress(`S4: all ${n} vehicles back online ${(stormMs / 1000).toFixed(1)} s after the drop`);
+        rows.push(
+          row(`S4 reconnect storm: ${n} vehicles dropped at once, time until all back`, secs(grpc?.openMs, "bare grpc-js streams"), secs(stormMs, "fleet restart included")!, {
+            goal: goals.systemAtMost(60, "≤ 60 s"),
+            note: Number.isFinite(stormMs) ? capped : `not every vehicle back within ${ONLINE_LIMIT_MS / 1000} s`,
+          }),
+        );
+      }
+    } finally {
+      await Promise.all(fleets.map((f) => f.proc.stop(20_000)));
+      await connector.proc.stop(60_000);
+    }
+  }
+  return rows;
+}

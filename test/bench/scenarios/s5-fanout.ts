@@ -1,0 +1,72 @@
+/**
+ * S5: fan-out. 1,000 watchers of one streaming command (ReadDataByID, 20 samples) over
+ * Connect, then over the WebSocket bridge, all in the load generator. The command is queued
+ * for an offline vehicle first, so every watcher is open (the gateway's watch_streams_active
+ * says so) before the first chunk; then the vehicle comes online and the connector delivers
+ * it. The rate runs from the first live event's arrival at any watcher to the last's.
+ */
+import { fleetIdentity } from "@sovd/platform";
+import { progress } from "../log.js";
+import { waitFor } from "../stats.js";
+import { readMetric, startFleet } from "../system/stack.js";
+import { goals, row, type Figure, type Row } from "../table.js";
+import type { CommandStack } from "./command-stack.js";
+import { uniqueFirstIndex, type RunContext } from "./context.js";
+
+const TRANSPORTS = [
+  { id: "connect", kind: "connect", label: "Connect (WatchCommand over HTTP/1.1)" },
+  { id: "ws", kind: "websocket", label: "WebSocket bridge" },
+] as const;
+
+export async function runS5(ctx: RunContext, stack: CommandStack): Promise<Row[]> {
+  const { s5 } = ctx.plan;
+  const connector = stack.connectors[0]!;
+  const gatewayMetrics = `${stack.gateways[0]!.url}/metrics`;
+  const firstIndex = uniqueFirstIndex(TRANSPORTS.length * s5.rounds);
+  const count = TRANSPORTS.length * s5.rounds;
+  // The vehicles must exist (known to the system) but be offline: register them once.
+  progress(`S5: registering ${count} vehicles that will take the fan-out commands`);
+  const register = startFleet(stack.stack, { name: "fleet-fanout-register", connector: connector.address, vehicles: count, firstIndex });
+  await register.online(60_000);
+  await register.proc.stop(15_000);
+  const sessions = `http://127.0.0.1:${connector.httpPort}/metrics`;
+  await waitFor("the registered vehicles to go offline", 30_000, async () => ((await readMetric(sessions, "vehicle_connections_active")) <= stack.vehicleIds.length ? true : undefined), 200);
+
+  const rates: Record<string, number> = {};
+  const notes: Record<string, string | undefined> = {};
+  let n = 0;
+  for (const t of TRANSPORTS) {
+    let best = 0;
+    for (let round = 0; round < s5.rounds; round++) {
+      const index = firstIndex + n++;
+      const commandId = await stack.loadgen.call("submitQueued", {
+        vehicleId: fleetIdentity(index).vehicleId,
+        commandName: "ReadDataByID",
+        params: { dataId: "0xF40D", samples: s5.samples },
+        queueTtlMs: 300_000,
+      });
+      progress(`S5: ${s5.watchers} ${t.id} watchers of command ${commandId.slice(0, 8)} (round ${round + 1} of ${s5.rounds})`);
+      const base = await readMetric(gatewayMetrics, "watch_streams_active", `kind="${t.kind}"`).catch(() => 0);
+      await stack.loadgen.call("openWatchers", { commandId, count: s5.watchers, transport: t.id, timeoutMs: 180_000 }, 200_000);
+      await waitFor(`${s5.watchers} ${t.kind} watch streams`, 120_000, async () => ((await readMetric(gatewayMetrics, "watch_streams_active", `kind="${t.kind}"`)) >= base + s5.watchers ? true : undefined), 200);
+      const vehicle = startFleet(stack.stack, { name: `fleet-fanout-${n}`, connector: connector.address, vehicles: 1, firstIndex: index });
+      try {
+        const r = await stack.loadgen.call("awaitWatchers", { timeoutMs: 180_000 }, 200_000);
+        const rate = r.events / Math.max((r.lastAt - r.firstAt) / 1000, 1e-3);
+        progress(`S5: ${t.id}: ${r.events} events to ${r.done} watchers (${r.failed} failed) at ${rate.toFixed(0)} events/s`);
+        if (r.failed > 0) notes[t.id] = `${r.failed} watchers failed`;
+        best = Math.max(best, rate);
+      } finally {
+        await vehicle.proc.stop(15_000);
+      }
+    }
+    rates[t.id] = best;
+  }
+
+  const push: Figure | undefined = ctx.refs.push?.eventsPerSec === undefined ? undefined : { value: ctx.refs.push.eventsPerSec, unit: "events/s", label: "bare HTTP/1.1 push" };
+  const ws: Figure | undefined = ctx.refs.ws ? { value: ctx.refs.ws.eventsPerSec, unit: "events/s", label: "bare ws broadcast" } : undefined;
+  return [
+    row(`S5 fan-out to ${s5.watchers} watchers, ${TRANSPORTS[0].label}`, push, { value: rates.connect!, unit: "events/s" }, { goal: goals.ratioAtLeast(0.5), note: notes.connect }),
+    row(`S5 fan-out to ${s5.watchers} watchers, ${TRANSPORTS[1].label}`, ws, { value: rates.ws!, unit: "events/s" }, { goal: goals.ratioAtLeast(0.8), note: notes.ws }),
+  ];
+}
