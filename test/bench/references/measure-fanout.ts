@@ -8,15 +8,16 @@
 import { progress } from "../log.js";
 import type { Plan } from "../plan.js";
 import { median, sleep } from "../stats.js";
-import { spawnWorker } from "../worker/spawn-worker.js";
+import { prepareWorker } from "../worker/spawn-worker.js";
 import type { References } from "./reference-figures.js";
 
 /** Events each stream gets in a burst: as many as a 20-sample ReadDataByID gives a Connect watcher (in progress, 20 responses, completed). */
 export const FANOUT_EVENTS = 22;
 
 export async function measurePushLatency(plan: Plan): Promise<number> {
-  const server = await spawnWorker("push-server", undefined);
-  const clients = await spawnWorker("push-clients", { port: await server.call("port") });
+  const [serverProcess, clientProcess] = [prepareWorker(), prepareWorker()];
+  const server = await serverProcess.start("push-server", undefined);
+  const clients = await clientProcess.start("push-clients", { port: await server.call("port") });
   try {
     await clients.call("open", { streams: 1, measureHops: true });
     await server.call("paced", { count: 50, gapMs: 1 });
@@ -33,8 +34,9 @@ export async function measurePushLatency(plan: Plan): Promise<number> {
 }
 
 export async function measurePushFanout(plan: Plan, streams: number): Promise<NonNullable<References["push"]>["eventsPerSec"]> {
-  const server = await spawnWorker("push-server", undefined);
-  const clients = await spawnWorker("push-clients", { port: await server.call("port") });
+  const [serverProcess, clientProcess] = [prepareWorker(), prepareWorker()];
+  const server = await serverProcess.start("push-server", undefined);
+  const clients = await clientProcess.start("push-clients", { port: await server.call("port") });
   try {
     await clients.call("open", { streams, measureHops: false });
     let best = 0;
@@ -54,8 +56,9 @@ export async function measurePushFanout(plan: Plan, streams: number): Promise<No
 }
 
 export async function measureWsBroadcast(plan: Plan, clientCount: number): Promise<NonNullable<References["ws"]>> {
-  const server = await spawnWorker("ws-server", undefined);
-  const clients = await spawnWorker("ws-clients", { port: await server.call("port") });
+  const [serverProcess, clientProcess] = [prepareWorker(), prepareWorker()];
+  const server = await serverProcess.start("ws-server", undefined);
+  const clients = await clientProcess.start("ws-clients", { port: await server.call("port") });
   try {
     await clients.call("open", { clients: clientCount });
     let best = 0;

@@ -8,14 +8,15 @@ import { progress } from "../log.js";
 import type { Plan } from "../plan.js";
 import { CpuWindow } from "../proc-stats.js";
 import { median, sleep } from "../stats.js";
-import { spawnWorker } from "../worker/spawn-worker.js";
+import { prepareWorker, spawnWorker } from "../worker/spawn-worker.js";
 import type { References } from "./reference-figures.js";
 
 const us = (cpuMs: number, ops: number): number => (ops > 0 ? (cpuMs * 1000) / ops : NaN);
 
 export async function measureConnect(plan: Plan): Promise<NonNullable<References["connect"]>> {
-  const server = await spawnWorker("connect-server", undefined);
-  const client = await spawnWorker("connect-client", { url: `http://127.0.0.1:${await server.call("port")}` });
+  const [serverProcess, clientProcess] = [prepareWorker(), prepareWorker()];
+  const server = await serverProcess.start("connect-server", undefined);
+  const client = await clientProcess.start("connect-client", { url: `http://127.0.0.1:${await server.call("port")}` });
   try {
     const samples = await client.call("latency", { count: plan.ref.samples, warmup: 100 });
     const cpu = new CpuWindow({ server: () => [server.pid], client: () => [client.pid] });
@@ -33,8 +34,9 @@ export async function measureConnect(plan: Plan): Promise<NonNullable<References
 }
 
 export async function measureGrpc(plan: Plan): Promise<NonNullable<References["grpc"]>> {
-  const server = await spawnWorker("grpc-server", undefined);
-  const client = await spawnWorker("grpc-client", { address: `127.0.0.1:${await server.call("port")}` });
+  const [serverProcess, clientProcess] = [prepareWorker(), prepareWorker()];
+  const server = await serverProcess.start("grpc-server", undefined);
+  const client = await clientProcess.start("grpc-client", { address: `127.0.0.1:${await server.call("port")}` });
   try {
     const samples = await client.call("latency", { count: plan.ref.samples, warmup: 100 });
     await client.call("oneWay", { streams: 16, durationMs: plan.ref.warmupMs });
@@ -78,8 +80,7 @@ export async function measurePg(plan: Plan, databaseUrl: string): Promise<NonNul
 
 export async function measureNats(plan: Plan, natsUrl: string): Promise<NonNullable<References["nats"]>> {
   const subject = `bench.reference.${randomBytes(6).toString("hex")}`;
-  const sub = await spawnWorker("nats-sub", { url: natsUrl, subject });
-  const pub = await spawnWorker("nats-pub", { url: natsUrl, subject });
+  const [sub, pub] = await Promise.all([spawnWorker("nats-sub", { url: natsUrl, subject }), spawnWorker("nats-pub", { url: natsUrl, subject })]);
   try {
     await pub.call("paced", { count: plan.ref.samples, gapMs: 1 });
     await sub.call("waitCount", { n: plan.ref.samples, timeoutMs: 30_000 });

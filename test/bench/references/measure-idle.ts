@@ -10,7 +10,7 @@ import type { Plan } from "../plan.js";
 import { CpuWindow, rssBytes } from "../proc-stats.js";
 import { sleep } from "../stats.js";
 import { heapAfterGc } from "../system/inspector.js";
-import { spawnWorker } from "../worker/spawn-worker.js";
+import { prepareWorker } from "../worker/spawn-worker.js";
 import type { References } from "./reference-figures.js";
 
 /** The connector's default heartbeat interval (HEARTBEAT_INTERVAL_MS), which the bench leaves as deployed. */
@@ -22,10 +22,11 @@ const split = (total: number, per: number): number[] => {
 };
 
 export async function measureTcp(plan: Plan, count: number): Promise<NonNullable<References["tcp"]>[number]> {
-  const server = await spawnWorker("tcp-server", undefined);
+  const clientProcesses = split(count, plan.s4.perFleetProcess).map(() => prepareWorker({ name: "tcp-clients" }));
+  const server = await prepareWorker().start("tcp-server", undefined);
   const port = await server.call("port");
   const inspector = await server.call("inspectorUrl");
-  const clients = await Promise.all(split(count, plan.s4.perFleetProcess).map(() => spawnWorker("tcp-clients", { port })));
+  const clients = await Promise.all(clientProcesses.map((p) => p.start("tcp-clients", { port })));
   try {
     await heapAfterGc(inspector);
     const rssBefore = rssBytes(server.pid)!;
@@ -44,11 +45,12 @@ export async function measureTcp(plan: Plan, count: number): Promise<NonNullable
 }
 
 export async function measureGrpcIdle(plan: Plan, count: number): Promise<NonNullable<References["grpcIdle"]>[number]> {
-  const server = await spawnWorker("grpc-idle-server", undefined);
+  const parts = split(count, plan.s4.perFleetProcess);
+  const clientProcesses = parts.map(() => prepareWorker({ name: "grpc-idle-clients" }));
+  const server = await prepareWorker().start("grpc-idle-server", undefined);
   const address = `127.0.0.1:${await server.call("port")}`;
   const inspector = await server.call("inspectorUrl");
-  const parts = split(count, plan.s4.perFleetProcess);
-  const clients = await Promise.all(parts.map(() => spawnWorker("grpc-idle-clients", { address })));
+  const clients = await Promise.all(clientProcesses.map((p) => p.start("grpc-idle-clients", { address })));
   try {
     const heapBefore = await heapAfterGc(inspector);
     const rssBefore = rssBytes(server.pid)!;

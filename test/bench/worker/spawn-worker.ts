@@ -30,13 +30,13 @@ const live = new Set<{ kill(): void }>();
 /** The inspector's own chatter (the idle references open theirs) is not progress. */
 const INSPECTOR_CHATTER = /^(Debugger (listening|attached|ending)|For help, see: https:\/\/nodejs\.org)/;
 
-function forwardStderr(stream: NodeJS.ReadableStream, name: string): void {
+function forwardStderr(stream: NodeJS.ReadableStream, name: () => string): void {
   let partial = "";
   stream.setEncoding("utf8");
   stream.on("data", (chunk: string) => {
     const lines = (partial + chunk).split("\n");
     partial = lines.pop()!;
-    for (const line of lines) if (line !== "" && !INSPECTOR_CHATTER.test(line)) process.stderr.write(`${name}| ${line}\n`);
+    for (const line of lines) if (line !== "" && !INSPECTOR_CHATTER.test(line)) process.stderr.write(`${name()}| ${line}\n`);
   });
 }
 
@@ -54,15 +54,29 @@ export interface SpawnWorkerOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** A worker process that is starting (node and tsx take a while) and has no role yet. */
+export interface PreparedWorker {
+  /** Gives the process its role once it is up; resolves when the role has started. */
+  start<R extends RoleName>(role: R, params: Parameters<RoleOf<R>>[0]): Promise<Worker<Api<R>>>;
+}
+
 /** Starts `role` in a new node process (TypeScript through tsx, like the services). */
-export async function spawnWorker<R extends RoleName>(role: R, params: Parameters<RoleOf<R>>[0], opts: SpawnWorkerOptions = {}): Promise<Worker<Api<R>>> {
-  const name = opts.name ?? role;
+export function spawnWorker<R extends RoleName>(role: R, params: Parameters<RoleOf<R>>[0], opts: SpawnWorkerOptions = {}): Promise<Worker<Api<R>>> {
+  return prepareWorker({ name: role, ...opts }).start(role, params);
+}
+
+/**
+ * Starts a node process now and gives it a role later, so the two sides of a reference
+ * start up in parallel even when the client's parameters come from the started server.
+ */
+export function prepareWorker(opts: SpawnWorkerOptions = {}): PreparedWorker {
+  let name = opts.name ?? "worker";
   const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), "--import", "tsx", WORKER_MAIN], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "inherit", "pipe", "ipc"],
     env: { ...process.env, NODE_OPTIONS: "" },
   });
-  forwardStderr(child.stderr!, name);
+  forwardStderr(child.stderr!, () => name);
   const handle = { kill: () => child.kill("SIGKILL") };
   live.add(handle);
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -75,19 +89,21 @@ export async function spawnWorker<R extends RoleName>(role: R, params: Parameter
     for (const p of pending.values()) p.reject(new Error(`worker ${name} exited`));
     pending.clear();
   });
-
-  const ready = new Promise<void>((resolve, reject) => {
+  let onReady: ((err?: Error) => void) | undefined;
+  const hello = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker ${name} did not start in time`)), opts.startTimeoutMs ?? 60_000);
+    void exit.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`worker ${name} exited before it was ready`));
+    });
     child.on("message", (m: ChildMessage) => {
-      if (m.kind === "hello") child.send({ kind: "init", role, params } satisfies ParentMessage);
-      else if (m.kind === "ready") {
+      if (m.kind === "hello") {
         clearTimeout(timer);
         resolve();
-      } else if (m.kind === "progress") progress(`${name}: ${m.text}`);
-      else if (m.kind === "error" && m.id === -1) {
-        clearTimeout(timer);
-        reject(new Error(`worker ${name} failed to start: ${m.message}`));
-      } else if (m.kind === "result" || m.kind === "error") {
+      } else if (m.kind === "ready") onReady?.();
+      else if (m.kind === "progress") progress(`${name}: ${m.text}`);
+      else if (m.kind === "error" && m.id === -1) onReady?.(new Error(`worker ${name} failed to start: ${m.message}`));
+      else if (m.kind === "result" || m.kind === "error") {
         const p = pending.get(m.id);
         if (!p) return;
         pending.delete(m.id);
@@ -95,51 +111,65 @@ export async function spawnWorker<R extends RoleName>(role: R, params: Parameter
         else p.reject(new Error(`${name}: ${m.message}`));
       }
     });
-    void exit.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`worker ${name} exited before it was ready`));
-    });
   });
-  try {
-    await ready;
-  } catch (err) {
-    child.kill("SIGKILL");
-    throw err;
-  }
+  hello.catch(() => child.kill("SIGKILL"));
 
-  const worker: Worker<Api<R>> = {
-    pid: child.pid!,
-    name,
-    call(method, arg, timeoutMs = 300_000) {
-      if (exited) return Promise.reject(new Error(`worker ${name} has exited`));
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`${name}.${method} timed out after ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(id, {
-          resolve: (v) => {
-            clearTimeout(timer);
-            resolve(v as never);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-        child.send({ kind: "call", id, method, arg } satisfies ParentMessage);
+  return {
+    async start<R extends RoleName>(role: R, params: Parameters<RoleOf<R>>[0]): Promise<Worker<Api<R>>> {
+      name = opts.name ?? role;
+      await hello;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`worker ${name} did not start its role in time`)), opts.startTimeoutMs ?? 60_000);
+        void exit.then(() => reject(new Error(`worker ${name} exited while starting its role`)));
+        onReady = (err) => {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        };
+        child.send({ kind: "init", role, params } satisfies ParentMessage);
+      }).catch((err: unknown) => {
+        child.kill("SIGKILL");
+        throw err;
       });
-    },
-    async close() {
-      if (exited) return;
-      // A role without a close method answers "no method close": nothing to clean up.
-      await worker.call("close" as never, undefined as never, 15_000).catch(() => undefined);
-      if (child.connected) child.disconnect();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exit;
-      clearTimeout(timer);
+      return makeWorker<R>();
     },
   };
-  return worker;
+
+  function makeWorker<R extends RoleName>(): Worker<Api<R>> {
+    const worker: Worker<Api<R>> = {
+      pid: child.pid!,
+      name,
+      call(method, arg, timeoutMs = 300_000) {
+        if (exited) return Promise.reject(new Error(`worker ${name} has exited`));
+        const id = nextId++;
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => {
+            pending.delete(id);
+            reject(new Error(`${name}.${method} timed out after ${timeoutMs} ms`));
+          }, timeoutMs);
+          pending.set(id, {
+            resolve: (v) => {
+              clearTimeout(timer);
+              resolve(v as never);
+            },
+            reject: (e) => {
+              clearTimeout(timer);
+              reject(e);
+            },
+          });
+          child.send({ kind: "call", id, method, arg } satisfies ParentMessage);
+        });
+      },
+      async close() {
+        if (exited) return;
+        // A role without a close method answers "no method close": nothing to clean up.
+        await worker.call("close" as never, undefined as never, 15_000).catch(() => undefined);
+        if (child.connected) child.disconnect();
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exit;
+        clearTimeout(timer);
+      },
+    };
+    return worker;
+  }
 }
