@@ -29,7 +29,7 @@ import { runS3 } from "./scenarios/s3-persistence.js";
 import { runS4 } from "./scenarios/s4-sessions.js";
 import { runS5 } from "./scenarios/s5-fanout.js";
 import { createBenchDatabase, type BenchDatabase } from "./system/bench-database.js";
-import { killAllServices } from "./system/service-process.js";
+import { killAllServices, spawnedServices } from "./system/service-process.js";
 import { STATEMENTS_ROW } from "./scenarios/s2-throughput.js";
 import { formatTable, skipped, tableJson, type Row } from "./table.js";
 import { killAllWorkers, REPO_ROOT } from "./worker/spawn-worker.js";
@@ -211,6 +211,11 @@ async function main(): Promise<number> {
     await cleanup();
   }
   const seconds = (Date.now() - started.getTime()) / 1000;
+  if (plan.cpuProfDir) {
+    // node names a profile CPU.<date>.<pid>...; this says which service each pid was.
+    writeFileSync(join(plan.cpuProfDir, "processes.json"), `${JSON.stringify(Object.fromEntries(spawnedServices().map((s) => [s.pid, s.name])), null, 2)}\n`);
+    progress(`CPU profiles in ${plan.cpuProfDir}; summarise them with: npx tsx test/bench/profile-summary.ts ${plan.cpuProfDir}`);
+  }
   console.log(formatTable(result.rows));
   progress(`done in ${seconds.toFixed(0)} s`);
   if (plan.out) {

@@ -119,7 +119,7 @@ export async function runS4(ctx: RunContext): Promise<Row[]> {
           note: capped,
         }),
         row(
-          `S4 ${n} vehicles: connector idle CPU`,
+          `S4 ${count} vehicles: connector idle CPU`,
           grpc ? { value: grpc.idleCpuPct, unit: "% of a core", label: "bare grpc-js, same heartbeats" } : undefined,
           { value: idleCpuPct, unit: "% of a core", label: "heartbeats included" },
           { goal: goals.systemAtMost(10, "≤ 10 % of one core"), note: capped },
