@@ -29,7 +29,8 @@ import { runS3 } from "./scenarios/s3-persistence.js";
 import { runS4 } from "./scenarios/s4-sessions.js";
 import { runS5 } from "./scenarios/s5-fanout.js";
 import { createBenchDatabase, type BenchDatabase } from "./system/bench-database.js";
-import { killAllServices } from "./system/service-process.js";
+import { killAllServices, spawnedServices } from "./system/service-process.js";
+import { STATEMENTS_ROW } from "./scenarios/s2-throughput.js";
 import { formatTable, skipped, tableJson, type Row } from "./table.js";
 import { killAllWorkers, REPO_ROOT } from "./worker/spawn-worker.js";
 
@@ -54,15 +55,22 @@ function serversFromEnv(): Servers | undefined {
   return databaseUrl && natsUrl ? { databaseUrl, natsUrl } : undefined;
 }
 
+/** What went wrong in this run; the services' logs are kept when anything did. */
+const problems: string[] = [];
+
 /** Runs one reference; a failure leaves it out (its rows show n/a) instead of ending the run. */
 async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
   try {
     return await fn();
   } catch (err) {
     progress(`${what} failed: ${(err as Error).message}`);
+    problems.push(what);
     return undefined;
   }
 }
+
+/** A figure that should be there and is not (statement counts may be missing by design). */
+const missingFigure = (r: Row): boolean => r.scenario !== STATEMENTS_ROW && (r.system === undefined || !Number.isFinite(r.system.value));
 
 async function measureReferences(plan: Plan, servers: Servers | undefined, db: () => Promise<BenchDatabase>): Promise<References> {
   const s = plan.scenarios;
@@ -203,6 +211,11 @@ async function main(): Promise<number> {
     await cleanup();
   }
   const seconds = (Date.now() - started.getTime()) / 1000;
+  if (plan.cpuProfDir) {
+    // node names a profile CPU.<date>.<pid>...; this says which service each pid was.
+    writeFileSync(join(plan.cpuProfDir, "processes.json"), `${JSON.stringify(Object.fromEntries(spawnedServices().map((s) => [s.pid, s.name])), null, 2)}\n`);
+    progress(`CPU profiles in ${plan.cpuProfDir}; summarise them with: npx tsx test/bench/profile-summary.ts ${plan.cpuProfDir}`);
+  }
   console.log(formatTable(result.rows));
   progress(`done in ${seconds.toFixed(0)} s`);
   if (plan.out) {
@@ -220,8 +233,11 @@ async function main(): Promise<number> {
     writeFileSync(plan.out, `${JSON.stringify(tableJson(result.rows, meta), null, 2)}\n`);
     progress(`wrote ${plan.out}`);
   }
-  if (result.ok) rmSync(runDir, { recursive: true, force: true });
-  else progress(`some scenarios failed or were skipped; the services' logs are in ${runDir}`);
+  // The embedded database's files are large and never needed afterwards; the logs are kept when something went wrong.
+  rmSync(join(runDir, "all-in-one-data"), { recursive: true, force: true });
+  const missing = result.rows.filter(missingFigure).map((r) => r.scenario);
+  if (result.ok && problems.length === 0 && missing.length === 0) rmSync(runDir, { recursive: true, force: true });
+  else progress(`not everything was measured (${[...problems, ...missing].join("; ")}); the services' logs are in ${runDir}`);
   return result.ok ? 0 : 1;
 }
 

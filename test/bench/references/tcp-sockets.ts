@@ -1,6 +1,9 @@
 /**
- * Reference: many raw TCP connections to one node:net server. The server answers each
- * accepted socket with one byte, so a client knows it was accepted, and then keeps it idle.
+ * Reference: many raw TCP connections to one node:net server. Each client sends one byte
+ * and the server answers one, so a client knows it was accepted; then the socket idles.
+ * The client speaks first as every real protocol does: when a burst of connects overflows
+ * the listen queue, the kernel may drop a handshake's last ACK, and only a client that
+ * sends something gets it retransmitted (a silent one would wait forever).
  */
 import { createServer, connect, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -13,7 +16,7 @@ export async function tcpServer() {
     sockets.add(s);
     s.on("error", () => undefined);
     s.on("close", () => sockets.delete(s));
-    s.write("k");
+    s.once("data", () => s.write("k"));
   });
   await new Promise<void>((resolve) => server.listen({ port: 0, host: "127.0.0.1" }, resolve));
   return {
@@ -36,7 +39,7 @@ export function tcpClients(params: { port: number }) {
       const t0 = monoMs();
       let accepted = 0;
       for (let i = 0; i < arg.count; i++) {
-        const s = connect({ port: params.port, host: "127.0.0.1" });
+        const s = connect({ port: params.port, host: "127.0.0.1" }, () => s.write("h"));
         s.on("error", () => undefined);
         s.once("data", () => accepted++);
         sockets.push(s);

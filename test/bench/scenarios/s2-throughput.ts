@@ -17,6 +17,9 @@ import { measureCommandRun } from "./command-run.js";
 import type { RunContext } from "./context.js";
 import { bottleneck, cpuReferences } from "./reference-models.js";
 
+/** The row whose figure is missing by design when pg_stat_statements is not loaded. */
+export const STATEMENTS_ROW = "S2 SQL statements per command";
+
 /** Longer than PostgreSQL's idle statistics flush (10 s). */
 const STATS_SETTLE_MS = 11_000;
 
@@ -101,8 +104,8 @@ export async function runS2(ctx: RunContext, stack: CommandStack): Promise<Row[]
     row("S2 PostgreSQL commits per command", { value: 3, unit: "/cmd", label: "3 INSERTs" }, perCommand((after.commits - before.commits) / all)),
     row("S2 PostgreSQL rows inserted per command", { value: 3, unit: "/cmd", label: "3 INSERTs" }, perCommand((after.rowsInserted - before.rowsInserted) / all)),
     statements === undefined
-      ? row("S2 SQL statements per command", { value: 3, unit: "/cmd", label: "3 INSERTs" }, undefined, { note: db.statementsNote })
-      : row("S2 SQL statements per command", { value: 3, unit: "/cmd", label: "3 INSERTs" }, perCommand(statements)),
+      ? row(STATEMENTS_ROW, { value: 3, unit: "/cmd", label: "3 INSERTs" }, undefined, { note: db.statementsNote })
+      : row(STATEMENTS_ROW, { value: 3, unit: "/cmd", label: "3 INSERTs" }, perCommand(statements)),
     row("S2 NATS messages per command", { value: 3, unit: "/cmd", label: "3 events" }, perCommand(natsMessages / all, nats.method.startsWith("sovd") ? "sovd.> seen" : "server in_msgs")),
   ];
 }

@@ -44,6 +44,12 @@ export interface ServiceProcess {
 }
 
 const live = new Set<ChildProcess>();
+const spawned: Array<{ readonly pid: number; readonly name: string }> = [];
+
+/** Every service process the run started, by pid (to name CPU profiles). */
+export function spawnedServices(): ReadonlyArray<{ readonly pid: number; readonly name: string }> {
+  return spawned;
+}
 
 /** Kills every service still running (the orchestrator is exiting). */
 export function killAllServices(): void {
@@ -72,6 +78,7 @@ export function spawnService(opts: {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...opts.env },
   });
   live.add(child);
+  spawned.push({ pid: child.pid!, name: opts.name });
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const out: WriteStream = createWriteStream(logFile);
   let lines = 0;

@@ -6,7 +6,8 @@ import type { ChildMessage, ParentMessage, RoleApi } from "./protocol.js";
 import { loadRole } from "./roles.js";
 
 const send = (message: ChildMessage): void => {
-  process.send?.(message);
+  // The orchestrator may already have disconnected (it gave up on a call): nothing to tell then.
+  if (process.connected) process.send?.(message, undefined, {}, () => undefined);
 };
 
 let api: RoleApi | undefined;
