@@ -166,6 +166,9 @@ async function main(): Promise<number> {
   }
   const fileLimit = raiseFileLimit();
   plan = capSessions(plan, fileLimit);
+  // The load generators are child processes: they read the client API from the environment.
+  process.env.BENCH_CLIENT_API = plan.api;
+  progress(`clients run each command with ${plan.api === "one-call" ? "SubmitAndWatch (one call)" : "SubmitCommand + WatchCommand (two calls)"}`);
   if (plan.s4.sessions.join() !== plan.s4.asked.join() && plan.scenarios.has("S4")) {
     progress(`S4: ${plan.s4.asked.join(", ")} sessions asked, ${plan.s4.sessions.join(", ")} measured: one process may hold at most ${fileLimit} descriptors`);
   }
@@ -216,6 +219,7 @@ async function main(): Promise<number> {
     writeFileSync(join(plan.cpuProfDir, "processes.json"), `${JSON.stringify(Object.fromEntries(spawnedServices().map((s) => [s.pid, s.name])), null, 2)}\n`);
     progress(`CPU profiles in ${plan.cpuProfDir}; summarise them with: npx tsx test/bench/profile-summary.ts ${plan.cpuProfDir}`);
   }
+  console.log(`Clients: ${plan.api === "one-call" ? "SubmitAndWatch, one call per command" : "SubmitCommand then WatchCommand, two calls per command"} (--api ${plan.api}).\n`);
   console.log(formatTable(result.rows));
   progress(`done in ${seconds.toFixed(0)} s`);
   if (plan.out) {
@@ -224,6 +228,7 @@ async function main(): Promise<number> {
       seconds,
       size: plan.size,
       scenarios: [...plan.scenarios],
+      api: plan.api,
       commit: gitCommit(),
       host: hostname(),
       cpus: cpus().length,

@@ -27,11 +27,13 @@ export interface Plan {
   readonly out: string | undefined;
   /** Profile the services (node --cpu-prof) into this directory. */
   readonly cpuProfDir: string | undefined;
+  /** How the load generator runs a command: SubmitAndWatch (`one-call`) or SubmitCommand + WatchCommand (`two-calls`). */
+  readonly api: "one-call" | "two-calls";
 }
 
 const USAGE = `usage: npm run bench -- [--quick | --tiny] [--scenarios ${SCENARIOS.join(",")}] [--out FILE]
        [--vehicles N] [--inflight N] [--duration S] [--sessions N,N] [--watchers N] [--cpu-prof DIR]
-       [--gateway URL [--first-index N]]`;
+       [--gateway URL [--first-index N]] [--api one-call|two-calls]`;
 
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
@@ -67,10 +69,12 @@ export function parsePlan(argv: readonly string[]): Plan {
       "cpu-prof": { type: "string" },
       gateway: { type: "string" },
       "first-index": { type: "string" },
+      api: { type: "string", default: "one-call" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) throw new Error(USAGE);
+  if (values.api !== "one-call" && values.api !== "two-calls") throw new Error(`--api is one-call (SubmitAndWatch) or two-calls (SubmitCommand + WatchCommand)\n${USAGE}`);
   const size = values.tiny ? "tiny" : values.quick ? "quick" : "full";
   const defaults: readonly ScenarioId[] = values.gateway ? ["S1", "S2"] : size === "full" ? SCENARIOS : ["S1", "S2", "S2e"];
   const picked = values.scenarios?.split(",").map((s) => s.trim()) ?? defaults;
@@ -93,5 +97,6 @@ export function parsePlan(argv: readonly string[]): Plan {
     firstIndex: int("first-index", values["first-index"], 0, 0, 999_000_000),
     out: values.out,
     cpuProfDir: values["cpu-prof"],
+    api: values.api,
   };
 }

@@ -7,7 +7,7 @@
 import { Agent } from "node:http";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import { CommandStatus } from "@sovd/proto";
+import { CommandStatus, type CommandEvent } from "@sovd/proto";
 import { monoMs, sleep } from "../stats.js";
 import { openConnectWatchers } from "./connect-watchers.js";
 import { openSession, type GatewaySession } from "./session.js";
@@ -28,6 +28,26 @@ export interface CommandRun {
   readonly params?: JsonObject;
   readonly maxCommands: number;
   readonly maxMs: number;
+  /**
+   * How a client asks: `one-call` is SubmitAndWatch (submit and follow in one stream, the
+   * API's fast path); `two-calls` is SubmitCommand then WatchCommand, as the web app does.
+   */
+  readonly api?: ClientApi;
+}
+
+/** The two ways a client can run a command and follow it. */
+export type ClientApi = "one-call" | "two-calls";
+
+/** The events of a command, asked for the way `api` says. */
+async function* commandEvents(s: GatewaySession, vehicleId: string, run: CommandRun): AsyncGenerator<CommandEvent> {
+  const submit = { vehicleId, commandName: run.commandName, params: run.params };
+  const signal = AbortSignal.timeout(COMMAND_WATCH_LIMIT_MS);
+  if ((run.api ?? process.env.BENCH_CLIENT_API ?? "one-call") === "one-call") {
+    for await (const m of s.commands.submitAndWatch({ submit }, { headers: s.headers, signal })) if (m.kind.case === "event") yield m.kind.value;
+    return;
+  }
+  const { command } = await s.commands.submitCommand(submit, { headers: s.headers });
+  yield* s.commands.watchCommand({ commandId: command!.commandId }, { headers: s.headers, signal });
 }
 
 /** Counters at one instant (monotonic ms), so the orchestrator can cut a window out of a run. */
@@ -77,9 +97,7 @@ export async function loadgen(params: LoadParams) {
     let status: CommandStatus | undefined;
     let error = "";
     try {
-      const { command } = await s.commands.submitCommand({ vehicleId, commandName: run.commandName, params: run.params }, { headers: s.headers });
-      const events = s.commands.watchCommand({ commandId: command!.commandId }, { headers: s.headers, signal: AbortSignal.timeout(COMMAND_WATCH_LIMIT_MS) });
-      for await (const e of events) {
+      for await (const e of commandEvents(s, vehicleId, run)) {
         if (e.event.case === "response") {
           chunks++;
           if (e.event.value.isFinal) finalAt = monoMs();

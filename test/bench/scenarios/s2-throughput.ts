@@ -106,6 +106,6 @@ export async function runS2(ctx: RunContext, stack: CommandStack): Promise<Row[]
     statements === undefined
       ? row(STATEMENTS_ROW, { value: 3, unit: "/cmd", label: "3 INSERTs" }, undefined, { note: db.statementsNote })
       : row(STATEMENTS_ROW, { value: 3, unit: "/cmd", label: "3 INSERTs" }, perCommand(statements)),
-    row("S2 NATS messages per command", { value: 3, unit: "/cmd", label: "3 events" }, perCommand(natsMessages / all, nats.method.startsWith("sovd") ? "sovd.> seen" : "server in_msgs")),
+    row("S2 NATS messages per command", { value: 3, unit: "/cmd", label: "3 events" }, perCommand(natsMessages / all, nats.method.startsWith("wildcard") ? "this run's subjects + replies" : "server in_msgs")),
   ];
 }
