@@ -88,4 +88,30 @@ describe("operating the system", () => {
     await proxy.restore();
     await expect.poll(async () => (await ready())[0], { timeout: 20_000 }).toBe(200);
   });
+
+  // The in-process bus never goes away; this needs a NATS server (CI sets NATS_URL).
+  if (process.env.NATS_URL) {
+    it("a watcher gets what was published while the gateway's NATS connection was away, and its stream ends", async () => {
+      await using stack = await startStack({ proxied: ["bus"], vehicles: 1, chunkIntervalMs: 400 });
+      const engineer = await stack.login("engineer");
+      const { command } = await engineer.commands.submitCommand({ vehicleId: stack.vehicleIds[0]!, commandName: "ReadDTC" });
+      const commandId = command!.commandId;
+      const seen: string[] = [];
+      const watching = (async () => {
+        for await (const e of engineer.commands.watchCommand({ commandId }, { signal: AbortSignal.timeout(30_000) })) {
+          if (e.event.case === "response") seen.push(`r${e.event.value.sequenceNumber}`);
+          if (e.event.case === "status") seen.push(CommandStatus[e.event.value.status]);
+        }
+      })();
+      await expect.poll(() => seen.includes("r1"), { timeout: 10_000 }).toBe(true);
+      await stack.proxy("bus").cut();
+      // The connector (its own connection) stores and publishes the rest; the gateway hears none of it.
+      await stack.waitForStatus(commandId, "completed", 10_000);
+      await stack.proxy("bus").restore();
+      await watching;
+      expect(seen.filter((s) => s.startsWith("r"))).toEqual(["r1", "r2", "r3"]);
+      expect(seen.at(-1)).toBe("COMPLETED");
+      expect(stack.gateway.watcherCount()).toBe(0);
+    });
+  }
 });

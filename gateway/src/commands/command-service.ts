@@ -34,7 +34,7 @@ import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { clientInfoKey } from "../request-context.js";
 import { streamOriginKey, streamUrl } from "../stream-origin.js";
 import type { Dispatcher } from "./dispatcher.js";
-import type { CommandEventHub } from "./event-hub.js";
+import type { CommandEventHub, HubItem } from "./event-hub.js";
 import { createSubmit, MAX_COMMAND_NAME, requireWriter, type CommandLimits } from "./submit.js";
 import { watchCommandEvents } from "./watch.js";
 
@@ -81,7 +81,7 @@ export function createCommandService(deps: CommandServiceDeps): ServiceImpl<type
     principal: Principal,
     commandId: string,
     afterSequence: number,
-    from: { live?: AsyncIterableIterator<CommandEvent>; initial?: CommandRow },
+    from: { live?: AsyncIterableIterator<HubItem>; initial?: CommandRow },
   ): AsyncGenerator<CommandEvent> {
     let ended = false;
     const events = watchCommandEvents({ pool, events: deps.events, logger, active: metrics.watchStreamsActive }, commandId, {

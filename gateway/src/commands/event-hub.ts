@@ -9,22 +9,35 @@ import { allCommandEventsSubject, type CommandEvent } from "@sovd/proto";
  * subscription and a server round trip. Each gateway receives every command's events; at
  * a few events per command that is far less than what one gateway can take.
  */
+/**
+ * Handed to every watcher when the bus connection came back after an outage: events published
+ * meanwhile may be lost, so the watcher reads what it missed from the database.
+ */
+export const RESYNC = Symbol("resync");
+
+/** What a watcher reads from the hub: an event, or the word to catch up from the database. */
+export type HubItem = CommandEvent | typeof RESYNC;
+
 export interface CommandEventHub {
   /**
    * Starts queueing the events of `commandId` for one watcher: everything the hub receives
    * from now on. The watcher reads with `for await` and releases with `return()` (a `for await`
    * that ends does it); `signal` releases it too.
    */
-  watch(commandId: string, signal?: AbortSignal): AsyncIterableIterator<CommandEvent>;
+  watch(commandId: string, signal?: AbortSignal): AsyncIterableIterator<HubItem>;
   /** Watchers registered now (leak checks, metrics). */
   watcherCount(): number;
   close(): void;
 }
 
 export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; onBusError?: (err: unknown) => void }): Promise<CommandEventHub> {
-  const watchers = new Map<string, Set<AsyncQueue<CommandEvent>>>();
+  const watchers = new Map<string, Set<AsyncQueue<HubItem>>>();
   let count = 0;
   const subscription: BusSubscription = await deps.bus.subscribe(allCommandEventsSubject);
+  const stopResync = deps.bus.onReconnect(() => {
+    deps.logger.warn({ watchers: count }, "command events reconnected: watchers catch up from the database");
+    for (const queues of watchers.values()) for (const q of queues) q.push(RESYNC);
+  });
 
   void (async () => {
     try {
@@ -62,7 +75,7 @@ export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; on
         count--;
         if (set.size === 0 && watchers.get(commandId) === set) watchers.delete(commandId);
       };
-      const queue: AsyncQueue<CommandEvent> = new AsyncQueue<CommandEvent>(release);
+      const queue: AsyncQueue<HubItem> = new AsyncQueue<HubItem>(release);
       const onAbort = (): void => queue.end();
       set.add(queue);
       count++;
@@ -72,6 +85,7 @@ export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; on
     },
     watcherCount: () => count,
     close() {
+      stopResync();
       subscription.unsubscribe();
     },
   };

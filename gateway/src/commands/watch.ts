@@ -2,7 +2,7 @@ import type { Gauge, Logger, Pool } from "@sovd/platform";
 import { getCommandWithResponses, listResponseRows, responseEventFromRow, stateEventsFromRow, type CommandRow, type ResponseRow } from "@sovd/domain";
 import { CommandStatus, isTerminalStatus, type CommandEvent } from "@sovd/proto";
 import { NotFoundError } from "../rpc/index.js";
-import type { CommandEventHub } from "./event-hub.js";
+import { RESYNC, type CommandEventHub, type HubItem } from "./event-hub.js";
 
 /*
  * The one replay-then-live machinery (architecture §3 "Watch") behind WatchCommand
@@ -39,7 +39,7 @@ export interface WatchOptions {
   /** Label of `watch_streams_active`: "connect" or "websocket". */
   readonly kind: string;
   /** A registration with the hub made earlier (SubmitAndWatch registers before the dispatch). */
-  readonly live?: AsyncIterableIterator<CommandEvent>;
+  readonly live?: AsyncIterableIterator<HubItem>;
   /** The row of a command just stored: nothing to read back, it is the whole replay. */
   readonly initial?: CommandRow;
 }
@@ -142,7 +142,21 @@ export async function* watchCommandEvents(deps: WatchDeps, commandId: string, op
     }
     if (dedupe.terminal) return;
 
-    for await (const event of live) {
+    for await (const item of live) {
+      if (item === RESYNC) {
+        // The bus was away: what was published meanwhile is in the database (persist first).
+        const now = await getCommandWithResponses(deps.pool, commandId, dedupe.lastSequence);
+        if (!now) continue;
+        yield* deliver(now.responses);
+        for (const event of stateEventsFromRow(now.row)) {
+          if (dedupe.classify(event) !== "deliver") continue;
+          dedupe.delivered(event);
+          yield event;
+        }
+        if (dedupe.terminal) return;
+        continue;
+      }
+      const event = item;
       const verdict = dedupe.classify(event);
       if (verdict === "drop") continue;
       if (verdict === "gap") {

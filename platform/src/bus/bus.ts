@@ -50,6 +50,12 @@ export interface Bus {
   ping(): Promise<void>;
   /** Subscriptions open on this client, for leak checks. */
   subscriptionCount(): number;
+  /**
+   * Calls `listener` each time the connection is back after an outage: subscriptions are in
+   * place again, but what was published meanwhile may never have reached them. Returns the
+   * unsubscribe. (The in-process bus has no outages.)
+   */
+  onReconnect(listener: () => void): () => void;
   /** Delivers what is pending, then closes every subscription and the connection. */
   close(): Promise<void>;
 }

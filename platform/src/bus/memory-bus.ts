@@ -126,6 +126,8 @@ export function createMemoryBus(): Bus {
     },
     flush: () => new Promise((resolve) => setImmediate(resolve)),
     ping: () => (closed ? Promise.reject(new BusClosedError("bus is closed")) : Promise.resolve()),
+    // One process has no connection to lose.
+    onReconnect: () => () => undefined,
     subscriptionCount: () => wildcard.size + [...exact.values()].reduce((n, s) => n + s.size, 0),
     async close() {
       if (closed) return;

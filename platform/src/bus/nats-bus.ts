@@ -62,12 +62,13 @@ export async function createNatsBus(opts: NatsBusOptions): Promise<Bus> {
     pingInterval: 10_000,
   });
   const subs = new Set<Subscription>();
-  if (opts.onStatus) {
-    const onStatus = opts.onStatus;
-    void (async () => {
-      for await (const s of nc.status()) onStatus({ type: s.type, data: s.data });
-    })();
-  }
+  const reconnected = new Set<() => void>();
+  void (async () => {
+    for await (const s of nc.status()) {
+      opts.onStatus?.({ type: s.type, data: s.data });
+      if (s.type === "reconnect") for (const listener of [...reconnected]) listener();
+    }
+  })();
 
   return {
     kind: "nats",
@@ -129,6 +130,10 @@ export async function createNatsBus(opts: NatsBusOptions): Promise<Bus> {
       }
     },
     subscriptionCount: () => subs.size,
+    onReconnect(listener) {
+      reconnected.add(listener);
+      return () => void reconnected.delete(listener);
+    },
     async close() {
       if (nc.isClosed()) return;
       await nc.drain();
