@@ -1,7 +1,18 @@
 import { create, fromBinary, toBinary, type JsonObject } from "@bufbuild/protobuf";
 import { type Bus, type BusSubscription, type Pool } from "@sovd/platform";
-import { finishCommand, publishCommandEvent, publishTerminalEvents, responseFromRow, statusEventFromRow, type CommandRow, type ResponseRow } from "@sovd/domain";
-import { CommandEventSchema, DispatchReplySchema, DispatchRequestSchema, ErrorMessages, executeSubject, type DispatchRequest } from "@sovd/proto";
+import {
+  appendChunks,
+  finishCommand,
+  getCommandRow,
+  publishCommandEvent,
+  publishTerminalEvents,
+  responseEventFromRow,
+  startCommands,
+  statusEventFromRow,
+  type CommandRow,
+  type ResponseRow,
+} from "@sovd/domain";
+import { DispatchReplySchema, DispatchRequestSchema, ErrorMessages, executeSubject, type DispatchRequest } from "@sovd/proto";
 
 /** How the fake connector answers a vehicle's dispatches. */
 export type DispatchAnswer = "accept" | "reject" | "silent";
@@ -19,17 +30,19 @@ export type Outcome = { status: "completed" } | { status: "failed"; message: str
 
 /**
  * The connector's side of a command, done by hand, for gateway tests that decide what the
- * connector says and when. Every row it writes is written here and nowhere else in the tests,
- * so moving to another command store changes this one file.
+ * connector says and when. It writes through the real command store (the same guarded
+ * statements as the connector), so gateway tests cannot pass against transitions the
+ * connector would refuse. Unlike the connector it publishes a completion only when the test
+ * says `finish`, so a test can order the last events itself.
  */
 export interface FakeConnector {
   /** Answers the dispatches of one vehicle as the connector holding it would: accepted (and started), rejected ("draining"), or never. */
   serve(vehicleId: string, answer?: DispatchAnswer): Promise<ServedVehicle>;
   /** Marks an open command in_progress and publishes the status, as a connector that took it does; undefined when it was not open. */
   start(commandId: string): Promise<CommandRow | undefined>;
-  /** Stores a chunk as the connector does, and publishes its event unless `publish` is false. */
+  /** Stores a chunk as the connector does (a final one completes the row), and publishes its event unless `publish` is false; throws if the store refused it. */
   chunk(commandId: string, sequence: number, payload: JsonObject, opts?: { isFinal?: boolean; publish?: boolean }): Promise<ResponseRow>;
-  /** Ends a command as the connector does (row and audit row, then the events); throws when it had already ended. */
+  /** Ends a command as the connector does (row and audit row, then the events); a command its final chunk completed only gets its events; throws when it had otherwise ended. */
   finish(commandId: string, outcome: Outcome): Promise<CommandRow>;
   /** Stops answering every vehicle. */
   close(): void;
@@ -39,6 +52,11 @@ export interface FakeConnector {
 export function createFakeConnector(deps: { pool: Pool; bus: Bus }): FakeConnector {
   const { pool, bus } = deps;
   const subs: BusSubscription[] = [];
+  /** The row of a command its final chunk completed (the store does that in the chunk's statement). */
+  const completedByItsFinalChunk = async (commandId: string): Promise<CommandRow | undefined> => {
+    const row = await getCommandRow(pool, commandId);
+    return row?.status === "completed" ? row : undefined;
+  };
   const fake: FakeConnector = {
     async serve(vehicleId, answer = "accept") {
       const sub = await bus.subscribe(executeSubject(vehicleId));
@@ -59,30 +77,26 @@ export function createFakeConnector(deps: { pool: Pool; bus: Bus }): FakeConnect
       return { dispatches, headers, stop: () => sub.unsubscribe() };
     },
     async start(commandId) {
-      const { rows } = await pool.query<CommandRow>(
-        "UPDATE commands SET status = 'in_progress', started_at = now() WHERE command_id = $1 AND status IN ('pending', 'queued') RETURNING *",
-        [commandId],
-      );
-      if (rows[0]) publishCommandEvent(bus, statusEventFromRow(rows[0]), rows[0].correlation_id);
-      return rows[0];
+      const open = await getCommandRow(pool, commandId);
+      if (!open) return undefined;
+      const [outcome] = await startCommands(pool, [{ commandId, vehicleId: open.vehicle_id }]);
+      if (!outcome?.started) return undefined;
+      publishCommandEvent(bus, statusEventFromRow(outcome.row), outcome.row.correlation_id);
+      return outcome.row;
     },
     async chunk(commandId, sequence, payload, opts = {}) {
-      const { rows } = await pool.query<ResponseRow>(
-        `INSERT INTO responses (command_id, response_payload, sequence_number, is_final) VALUES ($1, $2, $3, $4)
-         RETURNING response_id, command_id, response_payload, sequence_number, is_final, received_at`,
-        [commandId, JSON.stringify(payload), sequence, opts.isFinal ?? false],
-      );
-      await pool.query("UPDATE commands SET last_sequence = $2 WHERE command_id = $1", [commandId, sequence]);
-      const row = rows[0]!;
-      if (opts.publish !== false) {
-        publishCommandEvent(bus, create(CommandEventSchema, { commandId, event: { case: "response", value: responseFromRow(row) } }));
-      }
-      return row;
+      const [outcome] = await appendChunks(pool, [
+        { commandId, chunks: [{ commandId, sequenceNumber: sequence, isFinal: opts.isFinal ?? false, payload, receivedAt: new Date() }] },
+      ]);
+      if (!outcome?.stored) throw new Error(`chunk ${sequence} of ${commandId} not stored: ${outcome?.stored === false ? outcome.reason : "no answer"}`);
+      const response = outcome.responses[0]!;
+      if (opts.publish !== false) publishCommandEvent(bus, responseEventFromRow(response));
+      return response;
     },
     async finish(commandId, outcome) {
       const row =
         outcome.status === "completed"
-          ? await finishCommand(pool, { commandId, status: "completed", audit: { action: "command_completed" } })
+          ? ((await finishCommand(pool, { commandId, status: "completed", audit: { action: "command_completed" } })) ?? (await completedByItsFinalChunk(commandId)))
           : await finishCommand(pool, {
               commandId,
               status: "failed",
