@@ -101,10 +101,10 @@ describe("simulated vehicles on the real connector", () => {
   it("keeps its session alive with heartbeats at the interval the connector asked for", async () => {
     // Short enough to see several intervals pass, long enough that an event loop busy with the
     // in-process PGlite does not look like a dead link.
-    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "150" });
+    const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "250" });
     const fleet = await stack.startFleet({ connector, vehicles: 3 });
     // Three intervals without a message would close a session; wait well past that.
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 1500));
     expect(fleet.online).toBe(3);
     expect(fleet.vehicles.map((v) => v.sessions)).toEqual([1, 1, 1]);
     const { rows } = await stack.db.pool.query<{ connection_status: string }>(

@@ -21,6 +21,8 @@ export interface RateLimits {
   consume(scope: RateLimitScope, key: string): Promise<void>;
   /** Deletes counters whose window ended long ago (housekeeping). */
   purgeExpired(before: Date): Promise<void>;
+  /** Adds this instance's new calls to the shared counters and learns the others' now (the timer does it every RATE_LIMIT_SYNC_MS). */
+  sync(): Promise<void>;
   /** Stops the background sync (after one last flush). */
   close(): Promise<void>;
 }
@@ -131,11 +133,11 @@ export function createRateLimits(opts: { pool: Pool; limits: AuthConfig["rateLim
       opts.logger.warn({ err }, "rate limit counters could not be synced; limits enforced per instance meanwhile");
     }
   };
-  const timer = setInterval(() => {
-    syncing ??= sync().finally(() => {
+  const syncOnce = (): Promise<void> =>
+    (syncing ??= sync().finally(() => {
       syncing = undefined;
-    });
-  }, opts.syncMs ?? RATE_LIMIT_SYNC_MS);
+    }));
+  const timer = setInterval(() => void syncOnce(), opts.syncMs ?? RATE_LIMIT_SYNC_MS);
   timer.unref();
 
   return {
@@ -164,6 +166,10 @@ export function createRateLimits(opts: { pool: Pool; limits: AuthConfig["rateLim
     },
     async purgeExpired(before) {
       await opts.pool.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [before.getTime()]);
+    },
+    async sync() {
+      await syncing;
+      await syncOnce();
     },
     async close() {
       clearInterval(timer);
