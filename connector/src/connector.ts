@@ -1,5 +1,5 @@
 import { startVehicleLinkServer } from "@sovd/link";
-import { createMetricsRegistry, startOpsServer, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
+import { createMetricsRegistry, registerPoolMetrics, startOpsServer, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
 import { createCommandEngine } from "./commands/command-engine.js";
 import { startSweeper } from "./commands/sweeper.js";
 import type { ConnectorConfig } from "./config.js";
@@ -48,6 +48,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
   const logger = deps.logger.child({ connectorId: config.connectorId });
   const registry = deps.registry ?? createMetricsRegistry({ service: "connector" });
   const metrics = createConnectorMetrics(registry);
+  registerPoolMetrics(registry, deps.pool);
   const commands = createCommandEngine({
     pool: deps.pool,
     bus: deps.bus,

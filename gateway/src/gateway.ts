@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createCommandEnder } from "@sovd/domain";
-import { createMetricsRegistry, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
+import { createMetricsRegistry, registerPoolMetrics, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
 import { createAuditService } from "./audit/index.js";
 import { createAuth } from "./auth/index.js";
 import { createCircuitBreakers } from "./commands/circuit-breaker.js";
@@ -47,6 +47,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const { pool, bus, logger } = deps;
   const registry = deps.registry ?? createMetricsRegistry();
   const metrics = createGatewayMetrics(registry);
+  registerPoolMetrics(registry, pool);
   const countPoolError = (): void => metrics.databaseErrors.inc();
   pool.on("error", countPoolError);
   const shutdown = new AbortController();

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Registry } from "prom-client";
+import { poolStatements, type Pool } from "./db/database.js";
 
 export { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -20,3 +21,21 @@ export function createMetricsRegistry(labels: Record<string, string> = {}): Regi
 
 /** Buckets for command durations (submit to terminal), 50 ms to 2 min. */
 export const COMMAND_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120];
+
+/**
+ * `database_statements_total`: the statements this service sent on `pool`. With the commits
+ * of pg_stat_database it says what a command costs the database, without pg_stat_statements.
+ */
+export function registerPoolMetrics(registry: Registry, pool: Pool): void {
+  let seen = 0;
+  new Counter({
+    name: "database_statements_total",
+    help: "SQL statements this service sent to PostgreSQL.",
+    registers: [registry],
+    collect() {
+      const now = poolStatements(pool);
+      this.inc(now - seen);
+      seen = now;
+    },
+  });
+}

@@ -58,7 +58,22 @@ export function createPool(opts: DatabaseOptions): Pool {
     opts.logger?.error({ err }, "database pool error");
     opts.onError?.(err);
   });
+  // Every statement passes through a client's query(): counted there, for database_statements_total.
+  pool.on("connect", (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      statements.set(pool, (statements.get(pool) ?? 0) + 1);
+      return query(...args);
+    };
+  });
   return pool;
+}
+
+const statements = new WeakMap<Pool, number>();
+
+/** Statements sent on `pool` since it was created (pool.query and every checked-out client). */
+export function poolStatements(pool: Pool): number {
+  return statements.get(pool) ?? 0;
 }
 
 /**
