@@ -206,7 +206,7 @@ async function main(): Promise<number> {
   let refs: References = {};
   try {
     refs = await measureReferences(plan, servers, database);
-    result = await runScenarios({ plan, refs, servers, runDir, nodeFlags, shared: {}, database });
+    result = await runScenarios({ plan, refs, servers, runDir, nodeFlags, shared: {}, problems, database });
   } finally {
     await cleanup();
   }

@@ -80,7 +80,9 @@ export function verdict(r: Row): string {
 }
 
 function cells(r: Row): string[] {
-  const system = r.system ? `${figure(r.system)}${r.failed !== undefined ? `, ${r.failed} failed` : ""}` : `n/a${r.note ? ` (${r.note})` : ""}`;
+  const failed = r.failed !== undefined ? `, ${r.failed} failed` : "";
+  const note = r.note ? ` — ${r.note.length > 90 ? `${r.note.slice(0, 89)}…` : r.note}` : "";
+  const system = r.system && Number.isFinite(r.system.value) ? `${figure(r.system)}${failed}${note}` : `n/a${note}`;
   return [r.scenario, figure(r.reference), system, r.ratio === undefined ? "n/a" : `${num(r.ratio)}x`, verdict(r)];
 }
 
