@@ -54,12 +54,16 @@ async function timeUntilOnline(fleets: readonly RunningFleet[], connector: Runni
   const left = Math.max(1000, limitMs - (monoMs() - started));
   const online = await Promise.allSettled(fleets.map((f) => f.online(left)));
   if (online.every((o) => o.status === "fulfilled")) return { ms: Math.max(...online.map((o) => o.value)) - started };
-  const sessions = await readMetric(`http://127.0.0.1:${connector.httpPort}/metrics`, "vehicle_connections_active").catch(() => NaN);
+  // A connector deep in a storm may take a while to answer /metrics.
+  const sessions = await readMetric(`http://127.0.0.1:${connector.httpPort}/metrics`, "vehicle_connections_active", undefined, 30_000).catch(() => NaN);
   return { ms: limitMs, shortOf: { online: sessions, total: fleets.reduce((n, f) => n + f.vehicles, 0) } };
 }
 
-const describe = (t: OnlineTime): string =>
-  t.shortOf ? `not all online at the ${t.ms / 1000} s limit: ${t.shortOf.online.toLocaleString("en-US")} of ${t.shortOf.total.toLocaleString("en-US")}` : "";
+const describe = (t: OnlineTime): string => {
+  if (!t.shortOf) return "";
+  const online = Number.isFinite(t.shortOf.online) ? t.shortOf.online.toLocaleString("en-US") : "? (no answer from /metrics)";
+  return `not all online at the ${t.ms / 1000} s limit: ${online} of ${t.shortOf.total.toLocaleString("en-US")}`;
+};
 
 async function inspectorUrl(connector: RunningConnector): Promise<string> {
   const line = await connector.proc.waitForLine(/Debugger listening on ws:\/\//, 10_000);
