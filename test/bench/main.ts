@@ -86,8 +86,8 @@ async function measureReferences(plan: Plan, servers: Servers | undefined, db: (
     if (p50Ms !== undefined) refs.push = { p50Ms };
   }
   if (has("S5")) {
-    const eventsPerSec = await attempt("HTTP push fan-out reference", () => measurePushFanout(plan, plan.s5.watchers));
-    refs.push = { p50Ms: refs.push?.p50Ms ?? NaN, eventsPerSec, streams: plan.s5.watchers };
+    const fanout = await attempt("HTTP push fan-out reference", () => measurePushFanout(plan, plan.s5.watchers));
+    refs.push = { p50Ms: refs.push?.p50Ms ?? NaN, ...fanout, streams: plan.s5.watchers };
     refs.ws = await attempt("ws broadcast reference", () => measureWsBroadcast(plan, plan.s5.watchers));
   }
   if (has("S4")) {
@@ -209,7 +209,7 @@ async function main(): Promise<number> {
   let refs: References = {};
   try {
     refs = await measureReferences(plan, servers, database);
-    result = await runScenarios({ plan, refs, servers, runDir, nodeFlags, shared: {}, database });
+    result = await runScenarios({ plan, refs, servers, runDir, nodeFlags, shared: {}, problems, database });
   } finally {
     await cleanup();
   }

@@ -14,6 +14,8 @@ export interface Figure {
 export interface Goal {
   readonly text: string;
   readonly met: (row: RowValues) => boolean;
+  /** The goal judges the ratio (or compares with the reference): without a reference it cannot be judged. */
+  readonly needsReference?: boolean;
 }
 
 export interface RowValues {
@@ -45,17 +47,19 @@ export function skipped(scenario: string, why: string, goal?: Goal): Row {
 const noFailures = (r: RowValues): boolean => r.failed === undefined || r.failed === 0;
 
 export const goals = {
-  ratioAtMost: (x: number): Goal => ({ text: `≤ ${x}x`, met: (r) => r.ratio !== undefined && r.ratio <= x }),
+  ratioAtMost: (x: number): Goal => ({ text: `≤ ${x}x`, met: (r) => r.ratio !== undefined && r.ratio <= x, needsReference: true }),
   ratioAtLeast: (x: number, failuresToo = false): Goal => ({
     text: `≥ ${x}x${failuresToo ? ", 0 failed" : ""}`,
     met: (r) => r.ratio !== undefined && r.ratio >= x && (!failuresToo || noFailures(r)),
+    needsReference: true,
   }),
-  ratioAbove: (x: number): Goal => ({ text: `> ${x}x`, met: (r) => r.ratio !== undefined && r.ratio > x }),
+  ratioAbove: (x: number): Goal => ({ text: `> ${x}x`, met: (r) => r.ratio !== undefined && r.ratio > x, needsReference: true }),
   systemAtMost: (limit: number, text: string): Goal => ({ text, met: (r) => r.system !== undefined && r.system.value <= limit }),
   /** The system's figure at most the reference's plus `delta` (same unit). */
   atMostReferencePlus: (delta: number, text: string): Goal => ({
     text,
     met: (r) => r.system !== undefined && r.reference !== undefined && r.system.value <= r.reference.value + delta,
+    needsReference: true,
   }),
 };
 
@@ -72,15 +76,25 @@ export function num(n: number): string {
 
 const figure = (f: Figure | undefined): string => (f ? `${num(f.value)} ${f.unit}${f.label ? ` (${f.label})` : ""}` : "n/a");
 
+/** Whether the row meets its goal; null when it cannot be judged (figure or reference missing). */
+function judged(r: Row): boolean | null {
+  if (!r.goal || r.system === undefined || !Number.isFinite(r.system.value)) return null;
+  if (r.goal.needsReference && (r.reference === undefined || !Number.isFinite(r.reference.value))) return null;
+  return r.goal.met(r);
+}
+
 /** The goal cell: its text and whether the row meets it. */
 export function verdict(r: Row): string {
   if (!r.goal) return "—";
-  if (r.system === undefined) return `${r.goal.text}: not measured`;
-  return `${r.goal.text}: ${r.goal.met(r) ? "met" : "NOT MET"}`;
+  if (r.system === undefined || !Number.isFinite(r.system.value)) return `${r.goal.text}: not measured`;
+  if (r.goal.needsReference && (r.reference === undefined || !Number.isFinite(r.reference.value))) return `${r.goal.text}: no reference`;
+  return `${r.goal.text}: ${judged(r) ? "met" : "NOT MET"}`;
 }
 
 function cells(r: Row): string[] {
-  const system = r.system ? `${figure(r.system)}${r.failed !== undefined ? `, ${r.failed} failed` : ""}` : `n/a${r.note ? ` (${r.note})` : ""}`;
+  const failed = r.failed !== undefined ? `, ${r.failed} failed` : "";
+  const note = r.note ? ` — ${r.note.length > 90 ? `${r.note.slice(0, 89)}…` : r.note}` : "";
+  const system = r.system && Number.isFinite(r.system.value) ? `${figure(r.system)}${failed}${note}` : `n/a${note}`;
   return [r.scenario, figure(r.reference), system, r.ratio === undefined ? "n/a" : `${num(r.ratio)}x`, verdict(r)];
 }
 
@@ -103,7 +117,7 @@ export function tableJson(rows: readonly Row[], meta: Record<string, unknown>): 
       system: r.system ?? null,
       failed: r.failed ?? null,
       ratio: r.ratio ?? null,
-      goal: r.goal ? { text: r.goal.text, met: r.system === undefined ? null : r.goal.met(r) } : null,
+      goal: r.goal ? { text: r.goal.text, met: judged(r) } : null,
       note: r.note ?? null,
     })),
   };

@@ -10,8 +10,9 @@ export interface References {
   grpc?: { readonly p50Ms: number; readonly msgsPerSec: number; readonly serverCpuUs: number; readonly clientCpuUs: number };
   pg?: { readonly p50Ms: number; readonly rowsPerSec: number; readonly backendCpuUs: number; readonly clientCpuUs: number; readonly synchronousCommit: string };
   nats?: { readonly p50Ms: number; readonly msgsPerSec: number; readonly pubCpuUs: number; readonly subCpuUs: number };
-  push?: { readonly p50Ms: number; readonly eventsPerSec?: number; readonly streams?: number };
-  ws?: { readonly eventsPerSec: number; readonly clients: number };
+  /** Fan-out rates with the server's and the receivers' CPU per delivered event, µs. */
+  push?: { readonly p50Ms: number; readonly eventsPerSec?: number; readonly streams?: number; readonly serverCpuUs?: number; readonly clientCpuUs?: number };
+  ws?: { readonly eventsPerSec: number; readonly clients: number; readonly serverCpuUs: number; readonly clientCpuUs: number };
   /** Per connection count. */
   tcp?: Record<number, { readonly connectMs: number; readonly rssPerSocket: number }>;
   grpcIdle?: Record<number, { readonly openMs: number; readonly rssPerStream: number; readonly heapPerStream: number; readonly idleCpuPct: number }>;

@@ -20,6 +20,8 @@ export interface RunContext {
   readonly nodeFlags: readonly string[];
   /** Figures one scenario hands to another: S2e compares with S2. */
   readonly shared: { s2CommandsPerSec?: number; s2CpuUsPerCommand?: number };
+  /** What was not measured as planned; the services' logs of the run are kept when any. */
+  readonly problems: string[];
   /** The run's own database (created on first use, dropped at the end). */
   database(): Promise<BenchDatabase>;
 }

@@ -49,7 +49,7 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     await own.query("SELECT count(*) FROM pg_stat_statements");
   } catch (err) {
     const message = (err as Error).message;
-    statementsNote = message.includes("shared_preload_libraries") ? "pg_stat_statements not loaded (not in shared_preload_libraries)" : `pg_stat_statements: ${message.slice(0, 80)}`;
+    statementsNote = message.includes("shared_preload_libraries") ? "pg_stat_statements is not in shared_preload_libraries" : `pg_stat_statements: ${message.slice(0, 80)}`;
   }
 
   let dropped = false;

@@ -140,8 +140,8 @@ export function startFleet(
 }
 
 /** A gauge or counter of a /metrics page (the sum over its label sets). */
-export async function readMetric(url: string, name: string, labelFilter?: string): Promise<number> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+export async function readMetric(url: string, name: string, labelFilter?: string, timeoutMs = 10_000): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   let sum = 0;
   let found = false;
