@@ -1,7 +1,7 @@
+import { isUuid } from "@sovd/domain";
 import type { Hello } from "@sovd/proto";
 import { LinkError } from "@sovd/link";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** ISO 3779: 17 characters, no I, O or Q (the `vehicles.vin` CHECK). */
 const VIN = /^[A-HJ-NPR-Z0-9]{17}$/;
 
@@ -22,7 +22,7 @@ export interface ValidHello {
  */
 export function validateHello(hello: Hello, tokenVehicleId: string): ValidHello {
   const vehicleId = hello.vehicleId.trim().toLowerCase();
-  if (!UUID.test(vehicleId)) throw new LinkError("invalid_argument", "hello.vehicle_id must be a UUID");
+  if (!isUuid(vehicleId)) throw new LinkError("invalid_argument", "hello.vehicle_id must be a UUID");
   if (vehicleId !== tokenVehicleId) throw new LinkError("permission_denied", "hello.vehicle_id does not match the vehicle token");
   return {
     vehicleId,

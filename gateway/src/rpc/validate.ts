@@ -1,4 +1,7 @@
+import { isUuid } from "@sovd/domain";
 import { InvalidArgumentError } from "./errors.js";
+
+export { isUuid };
 
 /**
  * Bounds for hostile input: every request field is checked before it reaches SQL, a hash
@@ -6,13 +9,6 @@ import { InvalidArgumentError } from "./errors.js";
  * client sees `invalid_argument`, "<field>: <problem>"), and never echoes the value (it may
  * be a secret, or megabytes).
  */
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True for a canonical UUID (what every id column holds); other ids never reach SQL (they would be a 22P02 error). */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 /** A required id field: a UUID, lower-cased; InvalidArgumentError otherwise. */
 export function requireUuid(field: string, value: string): string {
