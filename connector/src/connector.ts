@@ -1,7 +1,7 @@
+import { startSweeper } from "@sovd/domain";
 import { startVehicleLinkServer } from "@sovd/link";
 import { createMetricsRegistry, registerPoolMetrics, startOpsServer, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
 import { createCommandEngine } from "./commands/command-engine.js";
-import { startSweeper } from "./commands/sweeper.js";
 import type { ConnectorConfig } from "./config.js";
 import { createFaultInjector } from "./faults.js";
 import { createConnectorMetrics } from "./metrics.js";

@@ -46,6 +46,7 @@ export {
 export { decodeCommandEvent, publishCommandEvent, publishTerminalEvents } from "./commands/command-events.js";
 export { createCommandMetrics, type CommandMetrics } from "./commands/command-metrics.js";
 export { createCommandEnder, type CommandEnder, type CommandEnderDeps } from "./commands/end-command.js";
+export { startSweeper, type Sweeper } from "./commands/sweeper.js";
 export { loadCommandTimeouts, type CommandTimeouts } from "./commands/timeouts.js";
 export { VEHICLE_COLUMNS, vehicleFromRow, type VehicleRow } from "./vehicles/vehicle-rows.js";
 export {

@@ -37,6 +37,8 @@ export interface GatewayConfig {
   readonly trustProxy: boolean;
   /** How long shutdown lets open requests and dispatches finish. */
   readonly shutdownGraceMs: number;
+  /** How often this gateway too fails open commands past their deadline (SWEEP_INTERVAL_MS, as the connector). */
+  readonly sweepIntervalMs: number;
   /** The first admin outside development (INITIAL_ADMIN_USERNAME + INITIAL_ADMIN_PASSWORD), if both are set. */
   readonly initialAdmin: { readonly username: string; readonly password: string } | undefined;
 }
@@ -94,6 +96,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     corsOrigins: Object.freeze(origins(env, development)),
     webDistDir: envOptional(env, "WEB_DIST_DIR") ?? DEFAULT_WEB_DIST_DIR,
     commandTimeouts: loadCommandTimeouts(env),
+    sweepIntervalMs: envInt(env, "SWEEP_INTERVAL_MS", 1000, { min: 1, max: 3_600_000 }),
     dispatch: Object.freeze({
       attempts: envInt(env, "DISPATCH_ATTEMPTS", 3, { min: 1, max: 10 }),
       backoffMs: envInt(env, "DISPATCH_BACKOFF_MS", 200, { min: 0, max: 60_000 }),

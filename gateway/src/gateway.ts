@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { createCommandEnder } from "@sovd/domain";
+import { createCommandEnder, startSweeper } from "@sovd/domain";
 import { createMetricsRegistry, registerPoolMetrics, type Bus, type Logger, type Pool, type Registry } from "@sovd/platform";
 import { createAuditService } from "./audit/index.js";
 import { createAuth } from "./auth/index.js";
@@ -63,6 +63,20 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const ender = createCommandEnder({ db: pool, bus, logger, metrics: metrics.commands, onBusError: () => metrics.busErrors.inc() });
   const events = await createCommandEventHub({ bus, logger, onBusError: () => metrics.busErrors.inc() });
   const dispatcher = createDispatcher({ pool, bus, logger, metrics, breakers, ender, config: config.dispatch });
+  // Commands past their deadline end even while no connector runs (one killed, all restarting).
+  const sweeper = startSweeper({
+    pool,
+    ender,
+    logger,
+    intervalMs: config.sweepIntervalMs,
+    onSwept: (swept) => {
+      for (const s of swept) dispatcher.stop(s.row.command_id);
+    },
+    onError: (err) => {
+      metrics.databaseErrors.inc();
+      logger.error({ err }, "deadline sweep failed");
+    },
+  });
   const commands = createCommandService({
     pool,
     bus,
@@ -115,6 +129,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
         const serverClosed = server.close(config.shutdownGraceMs);
         await wsBridge.close();
         await dispatcher.close();
+        await sweeper.stop();
         await serverClosed;
         events.close();
         await auth.close();

@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { publishCommandEvent, responseFromRow } from "@sovd/domain";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { CommandEventSchema, CommandService, CommandStatus, FailurePhase, type CommandEvent } from "@sovd/proto";
+import { CommandEventSchema, CommandService, CommandStatus, ErrorMessages, FailurePhase, type CommandEvent } from "@sovd/proto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { codeOf, take, useStack, type UserSession } from "../src/index.js";
 
@@ -283,6 +283,25 @@ describe("gateway command path", () => {
     const { command } = await engineer.commands.submitCommand({ vehicleId: unheld.vehicleId, commandName: "ReadDTC", queueTtl: secondsOf(60) });
     expect(command?.status).toBe(CommandStatus.PENDING);
     await stack.waitForStatus(command!.commandId, "queued");
+  });
+
+  it("fails a command past its deadline by the gateway's own sweep while no connector runs", async () => {
+    const v = stack.vehicle(1);
+    const connector = await stack.fakeConnector(v.vehicleId);
+    try {
+      // Accepted and started, then the "connector" says nothing more and no connector sweeps.
+      const { command } = await engineer.commands.submitCommand({ vehicleId: v.vehicleId, commandName: "ReadDTC", timeout: secondsOf(1) });
+      await stack.waitForStatus(command!.commandId, "in_progress");
+      const row = await stack.waitForStatus(command!.commandId, "failed", 5000);
+      expect(row).toMatchObject({ error_message: ErrorMessages.timeout, failure_phase: "response" });
+      const audit = await stack.db.pool.query("SELECT action, details->>'swept' AS swept FROM audit_logs WHERE command_id = $1 ORDER BY created_at", [command!.commandId]);
+      expect(audit.rows).toEqual([
+        { action: "command_submitted", swept: null },
+        { action: "command_timeout", swept: "true" },
+      ]);
+    } finally {
+      connector.stop();
+    }
   });
 
   it("an idempotency key returns the first command to the same user", async () => {

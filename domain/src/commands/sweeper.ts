@@ -1,5 +1,6 @@
-import { sweepExpiredCommands, type CommandEnder, type SweptCommand } from "@sovd/domain";
 import type { Logger, Pool } from "@sovd/platform";
+import type { CommandEnder } from "./end-command.js";
+import { sweepExpiredCommands, type SweptCommand } from "./command-store.js";
 
 /** The running sweep loop; stop() waits for a sweep in progress. */
 export interface Sweeper {
@@ -8,7 +9,9 @@ export interface Sweeper {
 
 /**
  * Fails open commands past their deadline every `intervalMs` (architecture §3 "Deadlines and
- * the sweep"): one connector-wide timer, never one per command. The store ends them with
+ * the sweep"): one timer per process, never one per command. Connectors and gateways both run
+ * it, so a command whose connector died ends by its deadline even while no connector runs;
+ * `FOR UPDATE SKIP LOCKED` keeps them from ending a command twice. The store ends them with
  * their audit rows in one statement; the after-commit steps are the one terminal path's.
  */
 export function startSweeper(deps: {
