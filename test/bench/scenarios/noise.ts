@@ -1,7 +1,7 @@
 /**
- * The noise floor of this run: two references measured a second time, after everything
- * else. On a quiet machine the ratios are 1; how far they are from 1 says how much of any
- * other ratio of the same run may be the machine rather than the system.
+ * The noise floor of this run: two references measured a second time, after the command
+ * scenarios. On a quiet machine the ratios are 1; how far they are from 1 says how much of
+ * any other ratio of the same run may be the machine rather than the system.
  */
 import type { Plan } from "../plan.js";
 import { measureConnect, measureGrpc } from "../references/measure-hops.js";
