@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { VehicleLink } from "@sovd/link";
-import { AsyncQueue, createLogger, createMetricsRegistry, type Bus, type BusMessage, type Counter, type Logger, type Pool } from "@sovd/platform";
+import { AsyncQueue, createLogger, createMemoryBus, createMetricsRegistry, type Bus, type BusMessage, type Counter, type Logger, type Pool } from "@sovd/platform";
 import {
   CommandEventSchema,
   DispatchReplySchema,
@@ -18,6 +18,8 @@ import type { FaultRates } from "../src/config.js";
 import { createFaultInjector } from "../src/faults.js";
 import { createConnectorMetrics, type ConnectorMetrics } from "../src/metrics.js";
 import type { VehicleSession } from "../src/sessions/session.js";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { openUnitDatabase, type UnitDatabase } from "./database.js";
 
 /*
  * Stand-ins for the connector's unit tests: a vehicle session and a vehicle link that keep
@@ -138,3 +140,59 @@ export async function commandEvents(bus: Bus, commandId: string): Promise<Comman
 
 /** Lets the in-process bus deliver what was published so far. */
 export const delivered = (bus: Bus): Promise<void> => bus.flush();
+
+/** What a command-engine unit test works with; fresh for each test. */
+export interface EngineHarness {
+  readonly db: UnitDatabase;
+  readonly bus: Bus;
+  readonly engine: CommandEngine;
+  readonly metrics: ConnectorMetrics;
+  /** A session of a vehicle registered for this test. */
+  readonly session: FakeSession;
+}
+
+/**
+ * Registers the hooks of an engine test file: one database for the file, then for each test
+ * a fresh in-process bus, engine and vehicle session, abandoned and closed after it. The
+ * returned object always shows the current test's parts.
+ */
+export function useEngineHarness(): EngineHarness {
+  let db: UnitDatabase | undefined;
+  let current: Omit<EngineHarness, "db"> | undefined;
+  beforeAll(async () => {
+    db = await openUnitDatabase();
+  });
+  afterAll(() => db?.close());
+  beforeEach(async () => {
+    const bus = createMemoryBus();
+    const { engine, metrics } = commandEngine(db!.pool, bus);
+    current = { bus, engine, metrics, session: fakeSession((await db!.insertVehicle()).vehicleId) };
+  });
+  afterEach(async () => {
+    current?.engine.abandon();
+    await current?.engine.settle();
+    await current?.bus.close();
+  });
+  const part = <K extends keyof Omit<EngineHarness, "db">>(k: K): Omit<EngineHarness, "db">[K] => {
+    if (!current) throw new Error("the engine harness is used outside a test");
+    return current[k];
+  };
+  return {
+    get db() {
+      if (!db) throw new Error("the engine harness is used outside a test");
+      return db;
+    },
+    get bus() {
+      return part("bus");
+    },
+    get engine() {
+      return part("engine");
+    },
+    get metrics() {
+      return part("metrics");
+    },
+    get session() {
+      return part("session");
+    },
+  };
+}

@@ -1,11 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { createMemoryBus, type Bus } from "@sovd/platform";
 import { ChunkSchema, CommandStatus, ErrorMessages, FailureSchema, type CommandEvent } from "@sovd/proto";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openUnitDatabase, type UnitDatabase } from "../../test/database.js";
-import { commandEngine, commandEvents, counted, delivered, dispatchMessage, fakeSession, sentKinds, type FakeSession } from "../../test/fakes.js";
-import type { ConnectorMetrics } from "../metrics.js";
-import type { CommandEngine } from "./command-engine.js";
+import { describe, expect, it } from "vitest";
+import { commandEvents, counted, delivered, dispatchMessage, sentKinds, useEngineHarness } from "../../test/fakes.js";
 
 const DTC = { dtcCode: "P0420", description: "Catalyst system efficiency below threshold" };
 const DTC_2 = { dtcCode: "P0171", description: "System too lean (bank 1)" };
@@ -21,47 +17,27 @@ const seen = (events: readonly CommandEvent[]): string[] =>
   });
 
 describe("chunk handler", () => {
-  let db: UnitDatabase;
-  let bus: Bus;
-  let engine: CommandEngine;
-  let metrics: ConnectorMetrics;
-  let session: FakeSession;
-
-  beforeAll(async () => {
-    db = await openUnitDatabase();
-  });
-  afterAll(() => db?.close());
-
-  beforeEach(async () => {
-    bus = createMemoryBus();
-    ({ engine, metrics } = commandEngine(db.pool, bus));
-    session = fakeSession((await db.insertVehicle()).vehicleId);
-  });
-  afterEach(async () => {
-    engine.abandon();
-    await engine.settle();
-    await bus.close();
-  });
+  const h = useEngineHarness();
 
   /** A ReadDTC running on the session (dispatched and accepted), and the events published from then on. */
   const running = async (): Promise<{ commandId: string; events: CommandEvent[] }> => {
-    const commandId = await db.insertCommand({ vehicleId: session.vehicleId });
-    const d = dispatchMessage(commandId, session.vehicleId);
-    await engine.dispatch.onExecute(session, d.message);
+    const commandId = await h.db.insertCommand({ vehicleId: h.session.vehicleId });
+    const d = dispatchMessage(commandId, h.session.vehicleId);
+    await h.engine.dispatch.onExecute(h.session, d.message);
     expect(d.replies.map((r) => r.reply.accepted)).toEqual([true]);
-    await delivered(bus);
-    return { commandId, events: await commandEvents(bus, commandId) };
+    await delivered(h.bus);
+    return { commandId, events: await commandEvents(h.bus, commandId) };
   };
 
   const sendChunk = (commandId: string, sequenceNumber: number, isFinal: boolean, payload: object | Uint8Array, receivedAt = new Date()): void => {
     const bytes = payload instanceof Uint8Array ? payload : new TextEncoder().encode(JSON.stringify(payload));
-    engine.answers.onChunk(session, create(ChunkSchema, { commandId, sequenceNumber, isFinal, payload: bytes }), receivedAt);
+    h.engine.answers.onChunk(h.session, create(ChunkSchema, { commandId, sequenceNumber, isFinal, payload: bytes }), receivedAt);
   };
 
   /** Every step started so far has finished and its events are delivered. */
   const settled = async (): Promise<void> => {
-    await engine.settle();
-    await delivered(bus);
+    await h.engine.settle();
+    await delivered(h.bus);
   };
 
   it("stores in-order chunks as they were received and publishes each; the final one completes the command, its status published after the last response", async () => {
@@ -73,19 +49,19 @@ describe("chunk handler", () => {
     sendChunk(commandId, 3, true, DONE, at[2]);
     await settled();
 
-    const responses = await db.responses(commandId);
+    const responses = await h.db.responses(commandId);
     expect(responses.map((r) => [r.sequence_number, r.response_payload, r.is_final, r.received_at])).toEqual([
       [1, DTC, false, at[0]],
       [2, DTC_2, false, at[1]],
       [3, DONE, true, at[2]],
     ]);
     expect(seen(events)).toEqual(["response 1", "response 2", "response 3", "status COMPLETED"]);
-    const row = await db.command(commandId);
+    const row = await h.db.command(commandId);
     expect([row.status, row.last_sequence, row.completed_at]).toEqual(["completed", 3, expect.any(Date)]);
-    expect((await db.audit(commandId)).map((a) => [a.action, a.details.chunks])).toEqual([["command_completed", 3]]);
-    expect(await counted(metrics.commands.commandsExecuted, { command: "ReadDTC", status: "completed" })).toBe(1);
-    expect(engine.inFlightCount()).toBe(0);
-    expect(sentKinds(session.sent)).toEqual([["execute", commandId]]);
+    expect((await h.db.audit(commandId)).map((a) => [a.action, a.details.chunks])).toEqual([["command_completed", 3]]);
+    expect(await counted(h.metrics.commands.commandsExecuted, { command: "ReadDTC", status: "completed" })).toBe(1);
+    expect(h.engine.inFlightCount()).toBe(0);
+    expect(sentKinds(h.session.sent)).toEqual([["execute", commandId]]);
   });
 
   it("drops a duplicate and a gap without storing them, and counts both", async () => {
@@ -96,12 +72,12 @@ describe("chunk handler", () => {
     sendChunk(commandId, 3, true, DONE);
     await settled();
 
-    expect((await db.responses(commandId)).map((r) => r.sequence_number)).toEqual([1]);
+    expect((await h.db.responses(commandId)).map((r) => r.sequence_number)).toEqual([1]);
     expect(seen(events)).toEqual(["response 1"]);
-    const row = await db.command(commandId);
+    const row = await h.db.command(commandId);
     expect([row.status, row.last_sequence]).toEqual(["in_progress", 1]);
-    expect(await counted(metrics.chunksDropped, { reason: "out_of_sequence" })).toBe(2);
-    expect(engine.inFlightCount()).toBe(1);
+    expect(await counted(h.metrics.chunksDropped, { reason: "out_of_sequence" })).toBe(2);
+    expect(h.engine.inFlightCount()).toBe(1);
   });
 
   it("drops a chunk of a command not in flight here as unknown, and one after the command ended as after_terminal", async () => {
@@ -113,9 +89,9 @@ describe("chunk handler", () => {
     sendChunk("6f9a0000-0000-4000-8000-000000000000", 1, true, DONE);
     await settled();
 
-    expect(await counted(metrics.chunksDropped, { reason: "after_terminal" })).toBe(1);
-    expect(await counted(metrics.chunksDropped, { reason: "unknown_command" })).toBe(1);
-    expect((await db.responses(commandId)).map((r) => r.sequence_number)).toEqual([1]);
+    expect(await counted(h.metrics.chunksDropped, { reason: "after_terminal" })).toBe(1);
+    expect(await counted(h.metrics.chunksDropped, { reason: "unknown_command" })).toBe(1);
+    expect((await h.db.responses(commandId)).map((r) => r.sequence_number)).toEqual([1]);
   });
 
   it("fails the command on a malformed chunk, audits its raw bytes, tells the vehicle to stop and publishes no response", async () => {
@@ -125,10 +101,10 @@ describe("chunk handler", () => {
     sendChunk(commandId, 1, false, raw);
     await settled();
 
-    const row = await db.command(commandId);
+    const row = await h.db.command(commandId);
     expect([row.status, row.error_message, row.failure_phase]).toEqual(["failed", ErrorMessages.malformed, "response"]);
-    expect(await db.responses(commandId)).toEqual([]);
-    expect(await db.audit(commandId)).toEqual([
+    expect(await h.db.responses(commandId)).toEqual([]);
+    expect(await h.db.audit(commandId)).toEqual([
       {
         action: "command_failed",
         details: expect.objectContaining({
@@ -143,12 +119,12 @@ describe("chunk handler", () => {
       },
     ]);
     expect(seen(events)).toEqual([`error ${ErrorMessages.malformed}`, "status FAILED"]);
-    expect(sentKinds(session.sent)).toEqual([
+    expect(sentKinds(h.session.sent)).toEqual([
       ["execute", commandId],
       ["cancel", commandId],
     ]);
-    expect(await counted(metrics.chunksDropped, { reason: "invalid_payload" })).toBe(1);
-    expect(await counted(metrics.commands.commandsExecuted, { command: "ReadDTC", status: "failed" })).toBe(1);
+    expect(await counted(h.metrics.chunksDropped, { reason: "invalid_payload" })).toBe(1);
+    expect(await counted(h.metrics.commands.commandsExecuted, { command: "ReadDTC", status: "failed" })).toBe(1);
   });
 
   it("keeps at most 4 KiB of a malformed chunk's bytes in the audit row", async () => {
@@ -158,7 +134,7 @@ describe("chunk handler", () => {
     sendChunk(commandId, 1, false, raw);
     await settled();
 
-    const [audit] = await db.audit(commandId);
+    const [audit] = await h.db.audit(commandId);
     expect(Buffer.from(String(audit?.details.raw_payload_base64), "base64")).toEqual(Buffer.from(raw.subarray(0, 4096)));
     expect([audit?.details.raw_payload_bytes, audit?.details.raw_payload_truncated]).toEqual([5000, true]);
   });
@@ -167,12 +143,12 @@ describe("chunk handler", () => {
     const { commandId, events } = await running();
     sendChunk(commandId, 1, false, DTC);
 
-    engine.answers.onFailure(session, create(FailureSchema, { commandId, message: "  ECU did not answer  " }));
+    h.engine.answers.onFailure(h.session, create(FailureSchema, { commandId, message: "  ECU did not answer  " }));
     await settled();
 
-    const row = await db.command(commandId);
+    const row = await h.db.command(commandId);
     expect([row.status, row.error_message, row.failure_phase]).toEqual(["failed", "ECU did not answer", "response"]);
-    expect((await db.audit(commandId)).map((a) => [a.action, a.details.vehicle_message, a.details.chunks_received])).toEqual([
+    expect((await h.db.audit(commandId)).map((a) => [a.action, a.details.vehicle_message, a.details.chunks_received])).toEqual([
       ["command_failed", "ECU did not answer", 1],
     ]);
     expect(seen(events)).toEqual(["response 1", "error ECU did not answer", "status FAILED"]);
