@@ -51,7 +51,6 @@ export function createCommandEngine(opts: { pool: Pool; bus: Bus; logger: Logger
   const deps: CommandDeps = {
     pool,
     bus: opts.bus,
-    logger: opts.logger,
     metrics,
     inFlight,
     faults: opts.faults,

@@ -22,7 +22,6 @@ import type { InFlight, InFlightTable } from "./in-flight.js";
 export interface CommandDeps {
   readonly pool: Pool;
   readonly bus: Bus;
-  readonly logger: Logger;
   readonly metrics: ConnectorMetrics;
   readonly ender: CommandEnder;
   readonly inFlight: InFlightTable;

@@ -1,19 +1,12 @@
-import { isUuid } from "@sovd/domain";
+import { isUuid, type NewVehicle } from "@sovd/domain";
 import type { Hello } from "@sovd/proto";
 import { LinkError } from "@sovd/link";
 
 /** ISO 3779: 17 characters, no I, O or Q (the `vehicles.vin` CHECK). */
 const VIN = /^[A-HJ-NPR-Z0-9]{17}$/;
 
-/** A hello that passed the checks, with the vehicle id normalized to lower case. */
-export interface ValidHello {
-  readonly vehicleId: string;
-  readonly vin: string;
-  readonly make: string;
-  readonly model: string;
-  readonly year: number;
-  readonly softwareVersion: string;
-}
+/** A hello that passed the checks, with the vehicle id normalized to lower case: what a registration stores. */
+export type ValidHello = NewVehicle;
 
 /**
  * Checks a Hello against the token's subject: a malformed vehicle_id is INVALID_ARGUMENT,

@@ -426,8 +426,9 @@ export async function appendChunks(db: Queryable, runs: readonly ChunkRun[]): Pr
           ],
         );
   const byId = new Map(rows.map((r) => [r.requested_id, r]));
+  const sent = new Set(valid);
   return runs.map((run): AppendOutcome => {
-    const found = valid.includes(run) ? byId.get(run.commandId) : undefined;
+    const found = sent.has(run) ? byId.get(run.commandId) : undefined;
     const ids = found?.response_ids;
     if (!found || !ids || ids.length !== run.chunks.length) {
       return { stored: false, reason: found?.status_before === "in_progress" || !found ? "out_of_sequence" : "after_terminal" };

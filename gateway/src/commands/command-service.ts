@@ -9,9 +9,8 @@ import {
   responseFromRow,
   type CommandEnder,
   type CommandRow,
-  type CommandTimeouts,
 } from "@sovd/domain";
-import type { Bus, Logger, Pool } from "@sovd/platform";
+import type { Bus, Pool } from "@sovd/platform";
 import {
   CancelDispatchSchema,
   commandTypesOf,
@@ -29,30 +28,20 @@ import {
 } from "@sovd/proto";
 import { canSeeCommand, requirePrincipal, type Principal } from "../auth/index.js";
 import { FailedPreconditionError, InvalidArgumentError, isPlainText, isUuid, NotFoundError, ShuttingDownError } from "../rpc/index.js";
-import type { GatewayMetrics } from "../metrics.js";
 import { decodePageToken, encodePageToken, pageSize } from "../paging.js";
 import { clientInfoKey } from "../request-context.js";
 import { streamOriginKey, streamUrl } from "../stream-origin.js";
-import type { Dispatcher } from "./dispatcher.js";
 import type { CommandEventHub, HubItem } from "./event-hub.js";
-import { createSubmit, MAX_COMMAND_NAME, requireWriter, type CommandLimits } from "./submit.js";
+import { createSubmit, MAX_COMMAND_NAME, requireWriter, type SubmitDeps } from "./submit.js";
 import { watchCommandEvents } from "./watch.js";
 
-/** Everything CommandService uses; one typed door, no container. */
-export interface CommandServiceDeps {
-  readonly pool: Pool;
+/** Everything CommandService uses (submit's deps and what watch and cancel add); one typed door, no container. */
+export interface CommandServiceDeps extends SubmitDeps {
   readonly bus: Bus;
   /** The gateway's one subscription to command events, fanned out to watchers. */
   readonly events: CommandEventHub;
   /** The one terminal path (cancel). */
   readonly ender: CommandEnder;
-  readonly logger: Logger;
-  readonly metrics: GatewayMetrics;
-  readonly dispatcher: Dispatcher;
-  readonly timeouts: CommandTimeouts;
-  readonly limits: CommandLimits;
-  /** Aborted when the gateway shuts down: watch streams end with `unavailable`, submissions are refused. */
-  readonly shutdownSignal: AbortSignal;
 }
 
 /** The stored command if it exists and `principal` may see it; NotFoundError otherwise (ids reveal nothing). */

@@ -95,8 +95,9 @@ export function createDispatcher(deps: {
   let closing = false;
 
   async function fail(row: CommandRow, reason: string, attempts: number, client: DispatchClient | undefined): Promise<void> {
-    // Undefined when it ended meanwhile (cancelled, or a connector finished it): terminal is terminal.
-    const failed = await deps.ender.end(
+    // Nothing happens when it ended meanwhile (cancelled, or a connector finished it): terminal is
+    // terminal. The terminal path logs the failure; the audit row keeps the reason and attempts.
+    await deps.ender.end(
       {
         commandId: row.command_id,
         status: "failed",
@@ -112,7 +113,6 @@ export function createDispatcher(deps: {
       },
       logger,
     );
-    if (failed) logger.error({ requestId: row.correlation_id, commandId: row.command_id, reason, attempts }, "command failed: vehicle unreachable");
   }
 
   async function queue(row: CommandRow, queueTtlMs: number): Promise<void> {

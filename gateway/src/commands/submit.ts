@@ -53,6 +53,7 @@ export interface SubmitDeps {
   readonly dispatcher: Dispatcher;
   readonly timeouts: CommandTimeouts;
   readonly limits: CommandLimits;
+  /** Aborted when the gateway shuts down: submissions are refused, watch streams end with `unavailable`. */
   readonly shutdownSignal: AbortSignal;
 }
 

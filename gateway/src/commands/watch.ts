@@ -135,11 +135,17 @@ export async function* watchCommandEvents(deps: WatchDeps, commandId: string, op
       yield* deliver(await listResponseRows(deps.pool, commandId, dedupe.lastSequence));
     }
 
-    yield* deliver(found.responses);
-    for (const event of stateEventsFromRow(found.row)) {
-      dedupe.delivered(event);
-      yield event;
+    /** A stored state: its responses not delivered yet, then its status (and error) unless already delivered. */
+    function* fromRow(stored: { row: CommandRow; responses: readonly ResponseRow[] }): Generator<CommandEvent> {
+      yield* deliver(stored.responses);
+      for (const event of stateEventsFromRow(stored.row)) {
+        if (dedupe.classify(event) !== "deliver") continue;
+        dedupe.delivered(event);
+        yield event;
+      }
     }
+
+    yield* fromRow(found);
     if (dedupe.terminal) return;
 
     for await (const item of live) {
@@ -147,12 +153,7 @@ export async function* watchCommandEvents(deps: WatchDeps, commandId: string, op
         // The bus was away: what was published meanwhile is in the database (persist first).
         const now = await getCommandWithResponses(deps.pool, commandId, dedupe.lastSequence);
         if (!now) continue;
-        yield* deliver(now.responses);
-        for (const event of stateEventsFromRow(now.row)) {
-          if (dedupe.classify(event) !== "deliver") continue;
-          dedupe.delivered(event);
-          yield event;
-        }
+        yield* fromRow(now);
         if (dedupe.terminal) return;
         continue;
       }
