@@ -75,8 +75,8 @@ describe("connector: command path", () => {
     expect(row).toMatchObject({ status: "completed", error_message: null, last_sequence: 3 });
     expect(row.completed_at).toBeInstanceOf(Date);
     const audit = await audits(commandId);
-    expect(audit.map((a) => a.action)).toEqual(["command_completed"]);
-    expect(audit[0]!.request_id).toBe(execute.correlationId);
+    expect(audit.map((a) => a.action)).toEqual(["command_submitted", "command_completed"]);
+    expect(audit[1]!.request_id).toBe(execute.correlationId);
     expect(await connector.registry.getSingleMetricAsString("commands_executed_total")).toMatch(
       /commands_executed_total\{[^}]*command="ReadDTC"[^}]*status="completed"[^}]*\} 1/,
     );
@@ -152,7 +152,7 @@ describe("connector: command path", () => {
     const error = await events.waitFor((e) => e.event.case === "error");
     expect(error.event.case === "error" && error.event.value.errorMessage).toBe("ECU 0x10 did not answer");
     expect(await stack.commandRow(commandId)).toMatchObject({ status: "failed", error_message: "ECU 0x10 did not answer", failure_phase: "response" });
-    expect((await audits(commandId)).map((a) => a.action)).toEqual(["command_failed"]);
+    expect((await audits(commandId)).map((a) => a.action)).toEqual(["command_submitted", "command_failed"]);
   });
 
   it("ClearDTC and ReadDataByID answers are validated per command", async () => {

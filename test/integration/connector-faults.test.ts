@@ -45,7 +45,7 @@ describe("connector: faults end in a clear status", () => {
     const row = await stack.commandRow(commandId);
     expect(row).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
     expect(row.completed_at).toBeInstanceOf(Date);
-    expect((await auditRows(commandId)).map((a) => a.action)).toEqual(["command_timeout"]);
+    expect((await auditRows(commandId)).map((a) => a.action)).toEqual(["command_submitted", "command_timeout"]);
     await vehicle.next((m) => (m.kind.case === "cancel" && m.kind.value.commandId === commandId ? true : undefined));
 
     vehicle.chunk(commandId, 1, false, P0420);
@@ -70,7 +70,7 @@ describe("connector: faults end in a clear status", () => {
     expect(await stack.commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.unreachable, failure_phase: "response" });
     await expect.poll(async () => (await stack.commandRow(second)).status).toBe("failed");
     expect(await stack.commandRow(second)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "delivery" });
-    expect((await auditRows(second)).map((a) => a.action)).toEqual(["command_failed"]);
+    expect((await auditRows(second)).map((a) => a.action)).toEqual(["command_submitted", "command_failed"]);
     // The session closes after its commands were failed: the vehicle goes offline right after.
     const status = async () =>
       (await stack.db.pool.query<{ connection_status: string }>("SELECT connection_status FROM vehicles WHERE vehicle_id = $1", [id.vehicleId])).rows[0]!.connection_status;
@@ -95,7 +95,7 @@ describe("connector: faults end in a clear status", () => {
     await events.waitFor((e) => e.event.case === "status" && e.event.value.status === CommandStatus.FAILED);
     expect(await stack.commandRow(commandId)).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout });
     expect(await responseCount(commandId)).toBe(0);
-    expect((await auditRows(commandId)).map((a) => a.action)).toEqual(["command_timeout"]);
+    expect((await auditRows(commandId)).map((a) => a.action)).toEqual(["command_submitted", "command_timeout"]);
     expect(await metric(connector.registry, "faults_injected_total", 'fault="timeout"')).toBe(1);
     expect(await metric(connector.registry, "chunks_dropped_total", 'reason="fault_timeout"')).toBe(2);
   });
@@ -140,12 +140,12 @@ describe("connector: faults end in a clear status", () => {
     expect(row).toMatchObject({ status: "failed", error_message: ErrorMessages.timeout, failure_phase: "response" });
     expect(row.completed_at!.getTime()).toBeGreaterThanOrEqual(row.deadline_at.getTime());
     const audit = await auditRows(commandId);
-    expect(audit.map((a) => a.action)).toEqual(["command_timeout"]);
-    expect(audit[0]!.details).toMatchObject({ swept: true, previous_status: "in_progress" });
+    expect(audit.map((a) => a.action)).toEqual(["command_submitted", "command_timeout"]);
+    expect(audit[1]!.details).toMatchObject({ swept: true, previous_status: "in_progress" });
 
     await expect.poll(async () => (await stack.commandRow(queued)).status).toBe("failed");
     expect(await stack.commandRow(queued)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "dispatch" });
-    expect((await auditRows(queued)).map((a) => a.action)).toEqual(["command_failed"]);
+    expect((await auditRows(queued)).map((a) => a.action)).toEqual(["command_submitted", "command_failed"]);
     await expect.poll(async () => (await stack.commandRow(pending)).status).toBe("failed");
     expect(await stack.commandRow(pending)).toMatchObject({ error_message: ErrorMessages.timeout, failure_phase: "dispatch" });
     await expect.poll(() => metric(survivor.registry, "command_sweeps_total")).toBe(3);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { create, fromBinary, toBinary, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { REQUEST_ID_HEADER, type Bus, type Pool, type VehicleIdentity } from "@sovd/platform";
+import { getCommandRow, insertSubmitted, markQueued, startCommands } from "@sovd/domain";
 import { DispatchReplySchema, DispatchRequestSchema, executeSubject, type DispatchReply } from "@sovd/proto";
 
 /** A `commands` row as the gateway would have written it before dispatching. */
@@ -18,8 +19,8 @@ export interface InsertCommand {
 
 /**
  * The gateway's side of a command, done by hand, for connector tests that decide exactly what
- * reaches the connector and when. Every row it writes is written here and nowhere else in the
- * tests, so moving to another command store changes this one file.
+ * reaches the connector and when. Its command rows go through the domain's command store, as
+ * the gateway's do, so they carry the same guards and audit rows.
  */
 export interface FakeGateway {
   /** Registers a vehicle as fleet onboarding would (connection_status as given, the default otherwise). */
@@ -47,32 +48,42 @@ export function createFakeGateway(deps: { pool: Pool; bus: Bus; defaultUserId: s
     },
     async insertCommand(c) {
       const timeoutMs = c.timeoutMs ?? 5000;
-      const { rows } = await pool.query<{ command_id: string }>(
-        `INSERT INTO commands (vehicle_id, user_id, command_name, command_params, status, timeout_ms, correlation_id, deadline_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $6::int / 1000.0))
-         RETURNING command_id`,
-        [c.vehicleId, c.userId ?? deps.defaultUserId, c.commandName ?? "ReadDTC", JSON.stringify(c.params ?? {}), c.status ?? "pending", timeoutMs, c.correlationId ?? `req-${randomUUID()}`],
-      );
-      return rows[0]!.command_id;
+      const status = c.status ?? "pending";
+      const outcome = await insertSubmitted(pool, {
+        vehicleId: c.vehicleId,
+        userId: c.userId ?? deps.defaultUserId,
+        commandName: c.commandName ?? "ReadDTC",
+        params: c.params ?? {},
+        timeoutMs,
+        idempotencyKey: null,
+        correlationId: c.correlationId ?? `req-${randomUUID()}`,
+        client: {},
+      });
+      if (outcome.kind !== "created") throw new Error(`fake gateway: no command stored (${outcome.kind})`);
+      const commandId = outcome.row.command_id;
+      // The states the real gateway reaches after submit: queued by the dispatcher when no
+      // connector holds the vehicle, in_progress once a connector started it.
+      if (status === "queued" && !(await markQueued(pool, commandId, timeoutMs))) throw new Error("fake gateway: could not queue the command");
+      if (status === "in_progress" && !(await startCommands(pool, [{ commandId, vehicleId: c.vehicleId }]))[0]!.started) {
+        throw new Error("fake gateway: could not start the command");
+      }
+      return commandId;
     },
     async dispatch(commandId, timeoutMs = 3000) {
-      const { rows } = await pool.query<{ vehicle_id: string; command_name: string; command_params: JsonObject; deadline_at: Date; correlation_id: string; user_id: string }>(
-        "SELECT vehicle_id, command_name, command_params, deadline_at, correlation_id, user_id FROM commands WHERE command_id = $1",
-        [commandId],
-      );
-      const row = rows[0]!;
+      const row = await getCommandRow(pool, commandId);
+      if (!row) throw new Error(`fake gateway: no command ${commandId}`);
       const request = create(DispatchRequestSchema, {
         commandId,
         vehicleId: row.vehicle_id,
         commandName: row.command_name,
         params: row.command_params,
         deadline: timestampFromDate(row.deadline_at),
-        correlationId: row.correlation_id,
+        correlationId: row.correlation_id ?? "",
         userId: row.user_id,
       });
       const reply = await bus.request(executeSubject(row.vehicle_id), toBinary(DispatchRequestSchema, request), {
         timeoutMs,
-        headers: { [REQUEST_ID_HEADER]: row.correlation_id },
+        headers: { [REQUEST_ID_HEADER]: row.correlation_id ?? "" },
       });
       return fromBinary(DispatchReplySchema, reply.data);
     },
