@@ -8,13 +8,12 @@ import {
   type LinkErrorCode,
   type VehicleLinkChannel,
 } from "@sovd/link";
-import { fleetIdentity, type Logger, type VehicleIdentity } from "@sovd/platform";
+import { fleetIdentity, seededRandom, type Logger, type Random, type VehicleIdentity } from "@sovd/platform";
 import { VehicleMessageSchema, type ConnectorMessage, type VehicleMessage } from "@sovd/proto";
 import { backoffDelay, type BackoffPolicy } from "./backoff.js";
 import { CommandRunner, type DelayRange } from "./command-runner.js";
 import type { HeartbeatScheduler } from "./heartbeat-scheduler.js";
 import type { Misbehaviour } from "./misbehaviour.js";
-import { seededRandom, type Random } from "./random.js";
 import { VehicleState } from "./vehicle-state.js";
 
 /**
