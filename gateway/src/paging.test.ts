@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "./rpc/index.js";
-import { decodePageToken, encodePageToken, keysetQuery, pageSize, sql, type Queryable } from "./paging.js";
+import { sql } from "@sovd/platform";
+import { decodePageToken, encodePageToken, keysetQuery, pageSize, type Queryable } from "./paging.js";
 
 describe("page tokens", () => {
   it("round-trip the sort key of the last row", () => {

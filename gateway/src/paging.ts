@@ -1,4 +1,4 @@
-import type { Pool } from "@sovd/platform";
+import { keysetRows, type Pool, type SqlCondition } from "@sovd/platform";
 import { InvalidArgumentError } from "./rpc/index.js";
 
 /**
@@ -54,17 +54,6 @@ export function decodePageToken<const S extends KeyShape>(token: string, kind: s
   return values as KeyOf<S>;
 }
 
-/** A condition of a list query: SQL text with values between its parts, each bound as a parameter. */
-export interface SqlCondition {
-  readonly parts: readonly string[];
-  readonly values: readonly unknown[];
-}
-
-/** Tag for a condition: in sql`user_id = ${id}` the id is a bound parameter, never SQL text. */
-export function sql(parts: TemplateStringsArray, ...values: unknown[]): SqlCondition {
-  return { parts: [...parts], values };
-}
-
 /** The part of a pool a list query needs (a pool, or a client inside a transaction). */
 export type Queryable = Pick<Pool, "query">;
 
@@ -111,16 +100,10 @@ export interface KeysetQuery<K> {
 
 /** Starts a keyset query whose tokens are of `kind` (a token of another list is refused) with sort keys of `shape`. */
 export function keysetQuery<const S extends KeyShape>(kind: string, shape: S): KeysetQuery<KeyOf<S>> {
-  const conditions: string[] = [];
-  const values: unknown[] = [];
+  const where: SqlCondition[] = [];
   return {
-    where({ parts, values: bound }) {
-      conditions.push(
-        parts.reduce((text, part, i) => {
-          values.push(bound[i - 1]);
-          return `${text}$${values.length}${part}`;
-        }),
-      );
+    where(condition) {
+      where.push(condition);
     },
     after(token, valid) {
       const key = decodePageToken(token, kind, shape);
@@ -128,12 +111,9 @@ export function keysetQuery<const S extends KeyShape>(kind: string, shape: S): K
       return key;
     },
     async page<R extends object>(db: Queryable, q: { select: string; orderBy: string; size: number; keyOf: (row: R) => KeyOf<S> }) {
-      const params = [...values, q.size + 1];
-      const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
-      const { rows } = await db.query<R>(`${q.select}${where} ORDER BY ${q.orderBy} LIMIT $${params.length}`, params);
-      const page = rows.slice(0, q.size);
-      const last = page[page.length - 1];
-      return { rows: page, nextPageToken: rows.length > q.size && last ? encodePageToken(kind, q.keyOf(last)) : "" };
+      const { rows, more } = await keysetRows<R>(db, { ...q, where });
+      const last = rows[rows.length - 1];
+      return { rows, nextPageToken: more && last ? encodePageToken(kind, q.keyOf(last)) : "" };
     },
   };
 }

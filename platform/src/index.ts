@@ -50,6 +50,7 @@ export {
   type PoolClient,
   type Queryable,
 } from "./db/database.js";
+export { keysetRows, sql, type KeysetRows, type SqlCondition } from "./db/keyset.js";
 export { migrate, migrationsApplied } from "./db/migrate.js";
 export { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 export { openInfrastructure, type Infrastructure } from "./infrastructure.js";

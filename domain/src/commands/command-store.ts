@@ -1,6 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { ErrorMessages, type StoredFailurePhase, type StoredStatus } from "@sovd/proto";
-import type { Queryable } from "@sovd/platform";
+import { keysetRows, sql, type Queryable, type SqlCondition } from "@sovd/platform";
 import type { AuditAction } from "../audit.js";
 import { COMMAND_COLUMNS, type CommandRow, type ResponseRow } from "./command-rows.js";
 
@@ -206,36 +206,26 @@ export async function listCommandsPage(
   filter: CommandFilter,
   opts: { size: number; after?: CommandPageKey },
 ): Promise<{ rows: CommandRow[]; next: CommandPageKey | undefined }> {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  const add = (condition: (param: string) => string, value: unknown): void => {
-    values.push(value);
-    where.push(condition(`$${values.length}`));
-  };
-  if (filter.userId !== undefined) add((p) => `user_id = ${p}`, filter.userId);
-  if (filter.vehicleId !== undefined) add((p) => `vehicle_id = ${p}`, filter.vehicleId);
-  if (filter.status !== undefined) add((p) => `status = ${p}`, filter.status);
-  if (filter.commandName !== undefined) add((p) => `command_name = ${p}`, filter.commandName);
-  if (filter.submittedAfter !== undefined) add((p) => `submitted_at > ${p}`, filter.submittedAfter);
-  if (filter.submittedBefore !== undefined) add((p) => `submitted_at < ${p}`, filter.submittedBefore);
+  const where: SqlCondition[] = [];
+  if (filter.userId !== undefined) where.push(sql`user_id = ${filter.userId}`);
+  if (filter.vehicleId !== undefined) where.push(sql`vehicle_id = ${filter.vehicleId}`);
+  if (filter.status !== undefined) where.push(sql`status = ${filter.status}`);
+  if (filter.commandName !== undefined) where.push(sql`command_name = ${filter.commandName}`);
+  if (filter.submittedAfter !== undefined) where.push(sql`submitted_at > ${filter.submittedAfter}`);
+  if (filter.submittedBefore !== undefined) where.push(sql`submitted_at < ${filter.submittedBefore}`);
   if (opts.after) {
-    values.push(opts.after[0], opts.after[1]);
-    where.push(
-      `(submitted_at, command_id) < (timestamptz 'epoch' + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
-    );
+    where.push(sql`(submitted_at, command_id) < (timestamptz 'epoch' + ${opts.after[0]}::bigint * interval '1 microsecond', ${opts.after[1]}::uuid)`);
   }
-  values.push(opts.size + 1);
-  const { rows } = await db.query<CommandRow & { submitted_us: number }>(
-    `SELECT ${COMMAND_COLUMNS}, (extract(epoch FROM submitted_at) * 1000000)::bigint AS submitted_us
-       FROM commands ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY submitted_at DESC, command_id DESC LIMIT $${values.length}`,
-    values,
-  );
-  const page = rows.slice(0, opts.size);
-  const last = page[page.length - 1];
+  const { rows, more } = await keysetRows<CommandRow & { submitted_us: number }>(db, {
+    select: `SELECT ${COMMAND_COLUMNS}, (extract(epoch FROM submitted_at) * 1000000)::bigint AS submitted_us FROM commands`,
+    where,
+    orderBy: "submitted_at DESC, command_id DESC",
+    size: opts.size,
+  });
+  const last = rows[rows.length - 1];
   return {
-    rows: page.map(({ submitted_us: _, ...row }) => row),
-    next: rows.length > opts.size && last ? [last.submitted_us, last.command_id] : undefined,
+    rows: rows.map(({ submitted_us: _, ...row }) => row),
+    next: more && last ? [last.submitted_us, last.command_id] : undefined,
   };
 }
 

@@ -1,11 +1,11 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { Pool } from "@sovd/platform";
+import { sql, type Pool } from "@sovd/platform";
 import { AuditLogSchema, ListAuditLogsResponseSchema, type AuditLog, type AuditService } from "@sovd/proto";
 import { requirePrincipal } from "../auth/index.js";
 import { InvalidArgumentError, isUuid, optionalUuid } from "../rpc/index.js";
-import { keysetQuery, pageSize, sql } from "../paging.js";
+import { keysetQuery, pageSize } from "../paging.js";
 
 /** Page size of ListAuditLogs when the request says 0, and the most it returns (audit.proto). */
 const AUDIT_PAGE_SIZE = { default: 50, max: 200 } as const;

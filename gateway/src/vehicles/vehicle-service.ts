@@ -1,9 +1,9 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { type Bus, type Gauge, type Logger, type Pool } from "@sovd/platform";
+import { sql, type Bus, type Gauge, type Logger, type Pool } from "@sovd/platform";
 import { VEHICLE_COLUMNS, vehicleFromRow, type VehicleRow } from "@sovd/domain";
 import { VehicleEventSchema, allPresenceSubject, type VehicleService } from "@sovd/proto";
-import { keysetQuery, pageSize, sql } from "../paging.js";
+import { keysetQuery, pageSize } from "../paging.js";
 import { InvalidArgumentError, isPlainText, isUuid, NotFoundError } from "../rpc/index.js";
 
 const MAX_QUERY = 64;
