@@ -84,6 +84,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
   let link;
   let ops;
   try {
+    await sessions.start();
     link = await startVehicleLinkServer({
       host: config.host,
       port: config.grpcPort,

@@ -25,6 +25,7 @@ export {
   insertSubmitted,
   listCommandsPage,
   listQueuedCommands,
+  vehiclesWithQueuedCommands,
   listResponseRows,
   markQueued,
   mayRunCommands,
@@ -52,12 +53,15 @@ export { VEHICLE_COLUMNS, vehicleFromRow, type VehicleRow } from "./vehicles/veh
 export {
   currentSessionId,
   markOffline,
+  markOfflineMany,
   markOnline,
+  markOnlineMany,
   markStaleOffline,
   recordSightings,
   registerVehicle,
   VinTakenError,
   type NewVehicle,
+  type SessionOfVehicle,
   type Sighting,
 } from "./vehicles/vehicle-store.js";
 export { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./users/passwords.js";

@@ -26,3 +26,16 @@ export const sessionSubject = (vehicleId: string): string => `sovd.v1.vehicle.${
 
 /** The header that carries the request id across the bus (architecture §4 "NATS subjects"). */
 export const REQUEST_ID_HEADER = "x-request-id";
+
+/** Every vehicle's cancels: one subscription per connector, routed to its sessions. */
+export const allCancelSubject = "sovd.v1.vehicle.*.cancel";
+
+/** Every vehicle's session claims: one subscription per connector, routed to its sessions. */
+export const allSessionSubject = "sovd.v1.vehicle.*.session";
+
+/** The vehicle id of a `sovd.v1.vehicle.{id}.…` subject; undefined for any other subject. */
+export function vehicleIdOfSubject(subject: string): string | undefined {
+  if (!subject.startsWith("sovd.v1.vehicle.")) return undefined;
+  const end = subject.indexOf(".", 16);
+  return end > 16 ? subject.slice(16, end) : undefined;
+}

@@ -1,5 +1,6 @@
 import { LinkError, type VehicleLink } from "@sovd/link";
 import type { Bus, Logger, Pool } from "@sovd/platform";
+import { allCancelSubject } from "@sovd/proto";
 import type { CommandEngine } from "../commands/command-engine.js";
 import type { ConnectorMetrics } from "../metrics.js";
 import { startHousekeeping } from "./housekeeping.js";
@@ -9,6 +10,8 @@ import { createVehicleStreamHandler } from "./vehicle-stream.js";
 
 /** The vehicle sessions of one connector as startConnector uses them; see createSessionManager. */
 export interface SessionManager {
+  /** Subscribes what every session shares (claims, cancels); before the link server takes streams. */
+  start(): Promise<void>;
   /** Runs one vehicle stream from authentication to disconnect (the link server's onLink). */
   handle(link: VehicleLink): Promise<void>;
   /** Vehicles with a session here. */
@@ -42,6 +45,7 @@ export function createSessionManager(deps: {
   const handleStream = createVehicleStreamHandler({ ...deps, registry, housekeeping, activity });
 
   return {
+    start: () => registry.listen({ subject: allCancelSubject, handle: (session, m) => deps.commands.dispatch.onCancel(session, m) }),
     handle(link) {
       const handled = handleStream(link);
       activity.shutdownAwaits(handled);

@@ -3,7 +3,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { markOnline } from "@sovd/domain";
 import { LinkError } from "@sovd/link";
 import { createMemoryBus, createMetricsRegistry, NoRespondersError, type Bus } from "@sovd/platform";
-import { SessionClaimSchema, executeSubject, sessionSubject } from "@sovd/proto";
+import { SessionClaimSchema, cancelSubject, executeSubject, sessionSubject } from "@sovd/proto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openUnitDatabase, type UnitDatabase } from "../../test/database.js";
 import { counted, delivered, fakeLink, silentLogger, type FakeLink } from "../../test/fakes.js";
@@ -21,6 +21,8 @@ describe("session registry", () => {
   let activity: SessionActivity;
   let registry: SessionRegistry;
   let vehicleId: string;
+  /** What the registry routed from the cancel subjects: [session id, subject]. */
+  let routed: [string, string][];
 
   beforeAll(async () => {
     db = await openUnitDatabase();
@@ -31,7 +33,9 @@ describe("session registry", () => {
     bus = createMemoryBus();
     metrics = createConnectorMetrics(createMetricsRegistry({ service: "connector" }));
     activity = new SessionActivity();
-    registry = createSessionRegistry({ pool: db.pool, bus, metrics, activity, connectorId: "connector-a" });
+    registry = createSessionRegistry({ pool: db.pool, bus, metrics, activity, logger: silentLogger, connectorId: "connector-a" });
+    await registry.listen({ subject: cancelSubject("*"), handle: (session, m) => routed.push([session.sessionId, m.subject]) });
+    routed = [];
     vehicleId = (await db.insertVehicle()).vehicleId;
   });
   afterEach(async () => {
@@ -78,7 +82,7 @@ describe("session registry", () => {
     const ours = newSession();
     await markOnline(db.pool, vehicleId, ours.session.sessionId);
     registry.hold(ours.session);
-    await registry.claim(ours.session);
+    registry.claim(ours.session);
     const elsewhere = randomUUID();
 
     // The other session's claim arrives, but the row is still ours (that session lost the race, or has not written yet).
@@ -104,7 +108,7 @@ describe("session registry", () => {
     })();
 
     registry.hold(ours.session);
-    await registry.claim(ours.session);
+    registry.claim(ours.session);
     await delivered(bus);
     await activity.allSettled();
 
@@ -117,7 +121,7 @@ describe("session registry", () => {
     const ours = newSession();
     ours.session.executeSub = await bus.subscribe(executeSubject(vehicleId), { signal: ours.session.subscriptions.signal });
     registry.hold(ours.session);
-    await registry.claim(ours.session);
+    registry.claim(ours.session);
 
     registry.stopDispatch();
 
@@ -128,11 +132,37 @@ describe("session registry", () => {
     expect(ours.link.closes).toEqual([REPLACED]);
   });
 
-  it("unsubscribeAll ends every subscription of the sessions it holds", async () => {
+  it("routes a vehicle's message on a connector-wide subject to its open session, and drops those of vehicles it does not hold", async () => {
     const ours = newSession();
     registry.hold(ours.session);
-    await registry.claim(ours.session);
-    expect(bus.subscriptionCount()).toBe(1);
+    const other = (await db.insertVehicle()).vehicleId;
+
+    bus.publish(cancelSubject(vehicleId), new Uint8Array([1]));
+    bus.publish(cancelSubject(other), new Uint8Array([2]));
+    await delivered(bus);
+    expect(routed).toEqual([[ours.session.sessionId, cancelSubject(vehicleId)]]);
+
+    // A replaced session gets nothing more; the newer one does.
+    const newer = newSession();
+    registry.hold(newer.session);
+    bus.publish(cancelSubject(vehicleId), new Uint8Array([3]));
+    await delivered(bus);
+    expect(routed).toEqual([
+      [ours.session.sessionId, cancelSubject(vehicleId)],
+      [newer.session.sessionId, cancelSubject(vehicleId)],
+    ]);
+  });
+
+  it("a session costs one subscription of its own (execute); claims and cancels are one each for all vehicles; unsubscribeAll ends them all", async () => {
+    expect(bus.subscriptionCount()).toBe(2);
+    const vehicles = [vehicleId, (await db.insertVehicle()).vehicleId];
+    for (const id of vehicles) {
+      const session = createLiveSession(fakeLink(), id, silentLogger);
+      session.executeSub = await bus.subscribe(executeSubject(id), { signal: session.subscriptions.signal });
+      registry.hold(session);
+      registry.claim(session);
+    }
+    expect(bus.subscriptionCount()).toBe(4);
 
     registry.unsubscribeAll();
 

@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { LinkError, type VehicleLink } from "@sovd/link";
-import { markOffline, markOnline, registerVehicle, VinTakenError, type VehicleRow } from "@sovd/domain";
-import { BusClosedError, type Bus, type Logger, type Pool } from "@sovd/platform";
-import { ConnectorMessageSchema, cancelSubject, executeSubject, type VehicleMessage } from "@sovd/proto";
+import { markOfflineMany, markOnlineMany, registerVehicle, vehiclesWithQueuedCommands, VinTakenError, type SessionOfVehicle, type VehicleRow } from "@sovd/domain";
+import { BusClosedError, createBatcher, type Bus, type Logger, type Pool } from "@sovd/platform";
+import { ConnectorMessageSchema, executeSubject, type VehicleMessage } from "@sovd/proto";
 import type { CommandEngine } from "../commands/command-engine.js";
 import { ConcurrencyLimit } from "../concurrency-limit.js";
 import type { ConnectorMetrics } from "../metrics.js";
@@ -15,8 +15,11 @@ import type { SessionRegistry } from "./session-registry.js";
 import type { SessionActivity } from "./session-activity.js";
 import { handleSubscription } from "./subscription.js";
 
-/** Session opens (database + subscriptions) running at once; the rest wait their turn. */
-const OPEN_CONCURRENCY = 32;
+/**
+ * Session opens under way at once; the rest wait their turn. Their writes are batched (one
+ * statement for many vehicles), so this bounds memory and bus work, not database round trips.
+ */
+const OPEN_CONCURRENCY = 256;
 
 /** What handling a vehicle stream needs: the stores, the command engine and the other session parts. */
 export interface VehicleStreamDeps {
@@ -37,7 +40,7 @@ export interface VehicleStreamDeps {
  * One vehicle stream from authentication to disconnect (architecture §3 "Vehicle sessions"),
  * the link server's onLink: the token is verified before any message is read; the first
  * message must be the token's Hello, which opens the session (vehicle online or registered,
- * execute and cancel subscribed, the vehicle claimed, presence, Welcome, the queued
+ * execute subscribed, the vehicle claimed, presence, Welcome, the queued
  * commands delivered); every later message is a sighting, and its chunks and failures go to
  * the command engine. When the stream ends the session closes: its commands fail as
  * unreachable and the vehicle goes offline if the session is still its own.
@@ -45,6 +48,19 @@ export interface VehicleStreamDeps {
 export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: VehicleLink) => Promise<void> {
   const { pool, bus, metrics, commands, registry, housekeeping, activity } = deps;
   const admission = new ConcurrencyLimit(OPEN_CONCURRENCY);
+  // Group commit of session opens and closes (architecture §3 "Vehicle sessions"): a storm of
+  // thousands of vehicles is a few statements, not one per vehicle, and never drains the pool.
+  const byVehicle = { key: (s: SessionOfVehicle) => s.vehicleId, maxItems: 1000, concurrency: 2 };
+  const onlines = createBatcher({ ...byVehicle, run: (items: SessionOfVehicle[]) => markOnlineMany(pool, items) });
+  const offlines = createBatcher({ ...byVehicle, run: (items: SessionOfVehicle[]) => markOfflineMany(pool, items) });
+  const queuedChecks = createBatcher({
+    maxItems: 1000,
+    concurrency: 1,
+    run: async (vehicleIds: string[]) => {
+      const waiting = await vehiclesWithQueuedCommands(pool, vehicleIds);
+      return vehicleIds.map((id) => waiting.has(id));
+    },
+  });
 
   /** The first message: the Hello of the token's vehicle, or the stream is refused. */
   const acceptHello = (message: VehicleMessage, tokenVehicleId: string): ValidHello => {
@@ -59,7 +75,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
 
   /** Marks the vehicle online; a vehicle the database does not know is registered (fleet onboarding). */
   const markVehicleOnline = async (hello: ValidHello, session: LiveSession): Promise<VehicleRow> => {
-    const known = await markOnline(pool, hello.vehicleId, session.sessionId);
+    const known = await onlines.push({ vehicleId: hello.vehicleId, sessionId: session.sessionId });
     if (known) return known;
     requireRegistrationFields(hello);
     try {
@@ -79,9 +95,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
     const signal = session.subscriptions.signal;
     session.executeSub = await bus.subscribe(executeSubject(vehicleId), { signal });
     handleSubscription(deps, session, session.executeSub, (m) => commands.dispatch.onExecute(session, m));
-    const cancels = await bus.subscribe(cancelSubject(vehicleId), { signal });
-    handleSubscription(deps, session, cancels, async (m) => commands.dispatch.onCancel(session, m));
-    await registry.claim(session);
+    registry.claim(session);
     publishPresence(bus, row);
     link.send(
       create(ConnectorMessageSchema, {
@@ -89,11 +103,16 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
       }),
     );
     session.logger.info({ peer: link.peer, softwareVersion: hello.softwareVersion }, "vehicle online");
+    // Checked after the execute subscription is in place: a command queued before it is found
+    // here, one dispatched after it reaches this session.
     activity.shutdownAwaits(
-      commands.deliverQueued(session).catch((err: unknown) => {
-        metrics.databaseErrors.inc();
-        session.logger.error({ err }, "could not deliver queued commands");
-      }),
+      queuedChecks
+        .push(vehicleId)
+        .then((waiting) => (waiting ? commands.deliverQueued(session) : undefined))
+        .catch((err: unknown) => {
+          metrics.databaseErrors.inc();
+          session.logger.error({ err }, "could not deliver queued commands");
+        }),
     );
   };
 
@@ -137,7 +156,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
     if (activity.abandoned) return;
     await commands.linkLost(session);
     try {
-      const row = await markOffline(pool, session.vehicleId, session.sessionId);
+      const row = await offlines.push({ vehicleId: session.vehicleId, sessionId: session.sessionId });
       if (row) publishPresenceSafely(bus, row, metrics, session.logger);
       session.logger.info({ offline: row !== undefined }, "vehicle session closed");
     } catch (err) {

@@ -302,6 +302,23 @@ export async function listQueuedCommands(db: Queryable, vehicleId: string, limit
   return rows;
 }
 
+/**
+ * Which of these vehicles have commands waiting in the offline queue: one statement for a
+ * batch of vehicles coming online, so a storm of session opens does not read once per vehicle
+ * (partial index commands_queued_vehicle_idx).
+ */
+export async function vehiclesWithQueuedCommands(db: Queryable, vehicleIds: readonly string[]): Promise<Set<string>> {
+  if (vehicleIds.length === 0) return new Set();
+  const { rows } = await db.query<{ vehicle_id: string }>(
+    {
+      name: "sovd_vehicles_with_queued",
+      text: `SELECT DISTINCT vehicle_id FROM commands WHERE vehicle_id = ANY($1::uuid[]) AND status = 'queued' AND deadline_at > now()`,
+    },
+    [vehicleIds],
+  );
+  return new Set(rows.map((r) => r.vehicle_id));
+}
+
 /** True when the user may still run commands: active, and not a viewer (re-checked at queued delivery). */
 export async function mayRunCommands(db: Queryable, userId: string): Promise<boolean> {
   const { rows } = await db.query<{ ok: boolean }>("SELECT (is_active AND role IN ('engineer', 'admin')) AS ok FROM users WHERE user_id = $1", [

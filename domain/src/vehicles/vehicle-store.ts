@@ -22,16 +22,62 @@ export interface NewVehicle {
   readonly softwareVersion: string;
 }
 
-const MARK_ONLINE = `UPDATE vehicles SET connection_status = 'online', last_seen_at = now(), session_id = $2
-  WHERE vehicle_id = $1 RETURNING ${VEHICLE_COLUMNS}`;
+/** A session that takes or leaves its vehicle's row. */
+export interface SessionOfVehicle {
+  readonly vehicleId: string;
+  readonly sessionId: string;
+}
+
+const columnsOf = (alias: string): string =>
+  VEHICLE_COLUMNS.split(", ")
+    .map((c) => `${alias}.${c}`)
+    .join(", ");
+
+/*
+ * Many sessions at once (a reconnect storm): one statement each way, rows locked in
+ * vehicle_id order first, so two connectors' batches never deadlock on each other.
+ */
+const MARK_ONLINE_MANY = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS i(vehicle_id, session_id)
+), locked AS (
+  SELECT v.vehicle_id FROM vehicles v JOIN input i ON i.vehicle_id = v.vehicle_id ORDER BY v.vehicle_id FOR UPDATE OF v
+)
+UPDATE vehicles v SET connection_status = 'online', last_seen_at = now(), session_id = i.session_id
+  FROM input i
+ WHERE v.vehicle_id = i.vehicle_id AND v.vehicle_id IN (SELECT vehicle_id FROM locked)
+RETURNING ${columnsOf("v")}`;
+
+const MARK_OFFLINE_MANY = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS i(vehicle_id, session_id)
+), locked AS (
+  SELECT v.vehicle_id FROM vehicles v JOIN input i ON i.vehicle_id = v.vehicle_id AND i.session_id = v.session_id
+   ORDER BY v.vehicle_id FOR UPDATE OF v
+)
+UPDATE vehicles v SET connection_status = 'offline', last_seen_at = now(), session_id = NULL
+  FROM input i
+ WHERE v.vehicle_id = i.vehicle_id AND v.session_id = i.session_id AND v.vehicle_id IN (SELECT vehicle_id FROM locked)
+RETURNING ${columnsOf("v")}`;
+
+const byVehicle = async (db: Queryable, name: string, text: string, items: readonly SessionOfVehicle[]): Promise<(VehicleRow | undefined)[]> => {
+  if (items.length === 0) return [];
+  const { rows } = await db.query<VehicleRow>({ name, text }, [items.map((i) => i.vehicleId), items.map((i) => i.sessionId)]);
+  const found = new Map(rows.map((r) => [r.vehicle_id, r]));
+  return items.map((i) => found.get(i.vehicleId));
+};
 
 /**
- * Marks a known vehicle online under `sessionId` (the newest session owns the row): one
- * statement. Undefined when the database does not know the vehicle (register it then).
+ * markOnline for many sessions of different vehicles in one statement (group commit of a
+ * storm of session opens); one result per item, undefined where the vehicle is unknown.
  */
-export async function markOnline(db: Queryable, vehicleId: string, sessionId: string): Promise<VehicleRow | undefined> {
-  const { rows } = await db.query<VehicleRow>({ name: "sovd_mark_online", text: MARK_ONLINE }, [vehicleId, sessionId]);
-  return rows[0];
+export function markOnlineMany(db: Queryable, items: readonly SessionOfVehicle[]): Promise<(VehicleRow | undefined)[]> {
+  return byVehicle(db, "sovd_mark_online_many", MARK_ONLINE_MANY, items);
+}
+
+/** markOffline for many sessions of different vehicles in one statement; undefined where the session no longer owned the row. */
+export function markOfflineMany(db: Queryable, items: readonly SessionOfVehicle[]): Promise<(VehicleRow | undefined)[]> {
+  return byVehicle(db, "sovd_mark_offline_many", MARK_OFFLINE_MANY, items);
 }
 
 /**
@@ -64,16 +110,19 @@ export async function registerVehicle(pool: Pool, v: NewVehicle, sessionId: stri
 }
 
 /**
+ * Marks a known vehicle online under `sessionId` (the newest session owns the row).
+ * Undefined when the database does not know the vehicle (register it then).
+ */
+export async function markOnline(db: Queryable, vehicleId: string, sessionId: string): Promise<VehicleRow | undefined> {
+  return (await markOnlineMany(db, [{ vehicleId, sessionId }]))[0];
+}
+
+/**
  * Marks the vehicle offline, but only while `sessionId` still owns it: a newer session (here
  * or on another connector) keeps it online. Returns the row when it changed.
  */
 export async function markOffline(db: Queryable, vehicleId: string, sessionId: string): Promise<VehicleRow | undefined> {
-  const { rows } = await db.query<VehicleRow>(
-    `UPDATE vehicles SET connection_status = 'offline', last_seen_at = now(), session_id = NULL
-      WHERE vehicle_id = $1 AND session_id = $2 RETURNING ${VEHICLE_COLUMNS}`,
-    [vehicleId, sessionId],
-  );
-  return rows[0];
+  return (await markOfflineMany(db, [{ vehicleId, sessionId }]))[0];
 }
 
 /** The session that owns the vehicle now, per the database (the arbiter between connectors). */

@@ -62,6 +62,17 @@ export async function createNatsBus(opts: NatsBusOptions): Promise<Bus> {
     pingInterval: 10_000,
   });
   const subs = new Set<Subscription>();
+  /**
+   * One PING for every subscription made in the same turn: the server has a subscription
+   * once a round trip after its SUB, and a PING sent after many SUBs answers for all of them
+   * (a vehicle storm opens thousands of sessions in a few turns).
+   */
+  let nextFlush: Promise<void> | undefined;
+  const flushAfterThisTurn = (): Promise<void> =>
+    (nextFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      nextFlush = undefined;
+      return nc.flush();
+    }));
   const reconnected = new Set<() => void>();
   void (async () => {
     for await (const s of nc.status()) {
@@ -87,8 +98,7 @@ export async function createNatsBus(opts: NatsBusOptions): Promise<Bus> {
       void sub.closed.finally(release);
       if (subOpts.signal?.aborted) release();
       else subOpts.signal?.addEventListener("abort", release, { once: true });
-      // The server has the subscription once a round trip after it completes.
-      await nc.flush();
+      await flushAfterThisTurn();
       const subscription: BusSubscription = {
         subject,
         unsubscribe: release,
