@@ -59,8 +59,10 @@ export {
   markStaleOffline,
   recordSightings,
   registerVehicle,
+  registerVehicles,
   VinTakenError,
   type NewVehicle,
+  type Registration,
   type SessionOfVehicle,
   type Sighting,
 } from "./vehicles/vehicle-store.js";

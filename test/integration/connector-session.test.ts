@@ -50,6 +50,28 @@ describe("connector: vehicle sessions", () => {
     expect(rows[0]!.details.vin).toBe(id.vin);
   });
 
+  it("registers new vehicles arriving together in one batch, and refuses only the one whose VIN belongs to another vehicle: ALREADY_EXISTS", async () => {
+    const connector = await stack.startConnector();
+    const owner = stack.vehicle(5);
+    await stack.insertVehicle(owner);
+    const fresh = [stack.vehicle(6), stack.vehicle(7)];
+    const impostor = { ...stack.vehicle(8), vin: owner.vin };
+    const links = await Promise.all([...fresh, impostor].map((id) => stack.connectVehicle(connector, id)));
+    for (const link of links) link.hello();
+
+    await Promise.all(links.slice(0, 2).map((link) => link.welcome()));
+    const refused = await links[2]!.status;
+    expect(refused.code).toBe("already_exists");
+    expect(refused.details).toBe("hello.vin is registered to another vehicle");
+    for (const id of fresh) expect(await vehicleRow(id.vehicleId)).toMatchObject({ connection_status: "online", vin: id.vin });
+    expect(await vehicleRow(impostor.vehicleId)).toBeUndefined();
+    const { rows } = await stack.db.pool.query<{ vehicle_id: string }>(
+      "SELECT vehicle_id FROM audit_logs WHERE action = 'vehicle_registered' AND vehicle_id = ANY($1::uuid[]) ORDER BY vehicle_id",
+      [[...fresh, impostor].map((id) => id.vehicleId)],
+    );
+    expect(rows.map((r) => r.vehicle_id)).toEqual(fresh.map((id) => id.vehicleId).sort());
+  });
+
   it("rejects a stream without a token, with a bad token or a token of another key: UNAUTHENTICATED", async () => {
     const connector = await stack.startConnector();
     const id = stack.vehicle(2);

@@ -1,6 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { LinkError, type VehicleLink } from "@sovd/link";
-import { markOfflineMany, markOnlineMany, registerVehicle, vehiclesWithQueuedCommands, VinTakenError, type SessionOfVehicle, type VehicleRow } from "@sovd/domain";
+import {
+  markOfflineMany,
+  markOnlineMany,
+  registerVehicles,
+  vehiclesWithQueuedCommands,
+  VinTakenError,
+  type Registration,
+  type SessionOfVehicle,
+  type VehicleRow,
+} from "@sovd/domain";
 import { BusClosedError, createBatcher, type Bus, type Logger, type Pool } from "@sovd/platform";
 import { ConnectorMessageSchema, executeSubject, type VehicleMessage } from "@sovd/proto";
 import type { CommandEngine } from "../commands/command-engine.js";
@@ -52,6 +61,12 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
   // thousands of vehicles is a few statements, not one per vehicle, and never drains the pool.
   const byVehicle = { key: (s: SessionOfVehicle) => s.vehicleId, maxItems: 1000, concurrency: 2 };
   const onlines = createBatcher({ ...byVehicle, run: (items: SessionOfVehicle[]) => markOnlineMany(pool, items) });
+  const registrations = createBatcher({
+    key: (r: Registration) => r.vehicle.vehicleId,
+    maxItems: 500,
+    concurrency: 1,
+    run: (items: Registration[]) => registerVehicles(pool, items),
+  });
   const offlines = createBatcher({ ...byVehicle, run: (items: SessionOfVehicle[]) => markOfflineMany(pool, items) });
   const queuedChecks = createBatcher({
     maxItems: 1000,
@@ -78,14 +93,10 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
     const known = await onlines.push({ vehicleId: hello.vehicleId, sessionId: session.sessionId });
     if (known) return known;
     requireRegistrationFields(hello);
-    try {
-      const { row, registered } = await registerVehicle(pool, hello, session.sessionId);
-      if (registered) session.logger.info({ vin: row.vin }, "new vehicle registered");
-      return row;
-    } catch (err) {
-      if (err instanceof VinTakenError) throw new LinkError("already_exists", "hello.vin is registered to another vehicle", { cause: err });
-      throw err;
-    }
+    const outcome = await registrations.push({ vehicle: hello, sessionId: session.sessionId });
+    if (outcome instanceof VinTakenError) throw new LinkError("already_exists", "hello.vin is registered to another vehicle", { cause: outcome });
+    if (outcome.registered) session.logger.info({ vin: outcome.row.vin }, "new vehicle registered");
+    return outcome.row;
   };
 
   const openSession = async (session: LiveSession, hello: ValidHello): Promise<void> => {

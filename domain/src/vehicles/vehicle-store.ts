@@ -80,6 +80,63 @@ export function markOfflineMany(db: Queryable, items: readonly SessionOfVehicle[
   return byVehicle(db, "sovd_mark_offline_many", MARK_OFFLINE_MANY, items);
 }
 
+const REGISTER_MANY = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS i(vehicle_id uuid, vin text, make text, model text, year integer, software_version text, session_id uuid)
+), inserted AS (
+  INSERT INTO vehicles (vehicle_id, vin, make, model, year, connection_status, last_seen_at, session_id)
+  SELECT vehicle_id, vin, make, model, year, 'online', now(), session_id FROM input
+  ON CONFLICT DO NOTHING
+  RETURNING ${VEHICLE_COLUMNS}
+), audited AS (
+  INSERT INTO audit_logs (action, vehicle_id, details)
+  SELECT 'vehicle_registered', n.vehicle_id,
+         jsonb_build_object('vin', i.vin, 'make', i.make, 'model', i.model, 'year', i.year, 'software_version', i.software_version)
+    FROM inserted n JOIN input i ON i.vehicle_id = n.vehicle_id
+)
+SELECT * FROM inserted`;
+
+/** A vehicle to register under the session that brought it. */
+export interface Registration {
+  readonly vehicle: NewVehicle;
+  readonly sessionId: string;
+}
+
+/**
+ * Registers many vehicles the database does not know yet (fleet onboarding in a storm), each
+ * online under its session with its `vehicle_registered` audit row, in one statement. A
+ * vehicle that could not be inserted (registered meanwhile, or its VIN taken) goes through
+ * registerVehicle alone, which says which: its result is then the VinTakenError, as a value,
+ * so one vehicle's refusal does not fail the others.
+ */
+export async function registerVehicles(pool: Pool, items: readonly Registration[]): Promise<({ row: VehicleRow; registered: boolean } | VinTakenError)[]> {
+  const { rows } = await pool.query<VehicleRow>({ name: "sovd_register_vehicles", text: REGISTER_MANY }, [
+    JSON.stringify(
+      items.map(({ vehicle: v, sessionId }) => ({
+        vehicle_id: v.vehicleId,
+        vin: v.vin,
+        make: v.make,
+        model: v.model,
+        year: v.year,
+        software_version: v.softwareVersion,
+        session_id: sessionId,
+      })),
+    ),
+  ]);
+  const inserted = new Map(rows.map((r) => [r.vehicle_id, r]));
+  return Promise.all(
+    items.map(async ({ vehicle, sessionId }) => {
+      const row = inserted.get(vehicle.vehicleId);
+      if (row) return { row, registered: true };
+      return registerVehicle(pool, vehicle, sessionId).catch((err: unknown) => {
+        if (err instanceof VinTakenError) return err;
+        throw err;
+      });
+    }),
+  );
+}
+
 /**
  * Registers a vehicle the database does not know yet and marks it online, with its
  * `vehicle_registered` audit row, in one transaction. `registered` is false when another
