@@ -52,10 +52,10 @@ describe("connector: vehicle sessions", () => {
 
   it("registers new vehicles arriving together in one batch, and refuses only the one whose VIN belongs to another vehicle: ALREADY_EXISTS", async () => {
     const connector = await stack.startConnector();
-    const owner = stack.vehicle(5);
+    const owner = stack.vehicle(20);
     await stack.insertVehicle(owner);
-    const fresh = [stack.vehicle(6), stack.vehicle(7)];
-    const impostor = { ...stack.vehicle(8), vin: owner.vin };
+    const fresh = [stack.vehicle(21), stack.vehicle(22)];
+    const impostor = { ...stack.vehicle(23), vin: owner.vin };
     const links = await Promise.all([...fresh, impostor].map((id) => stack.connectVehicle(connector, id)));
     for (const link of links) link.hello();
 
