@@ -26,7 +26,16 @@ async function main(): Promise<void> {
   const registry = createMetricsRegistry();
   const infra = await openInfrastructure({ service: "gateway", databaseUrl: config.databaseUrl, natsUrl: config.natsUrl, logger });
   await migrate(infra.pool, { logger });
-  await seedGatewayDatabase(infra.pool, config.gateway, { logger });
+  try {
+    await seedGatewayDatabase(infra.pool, config.gateway, { logger });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`gateway: ${err.message}`);
+      await infra.close();
+      process.exit(2);
+    }
+    throw err;
+  }
   const gateway = await startGateway(config.gateway, { pool: infra.pool, bus: infra.bus, logger, registry });
 
   exitOnSignals({
