@@ -90,7 +90,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     shutdownSignal: shutdown.signal,
   });
   const vehicles = createVehicleService({ pool, bus, logger, active: metrics.watchStreamsActive, shutdownSignal: shutdown.signal });
-  const wsBridge = createWsBridge({ pool, events, logger, metrics, authenticate: auth.authenticateStream, config: config.ws });
+  const wsBridge = createWsBridge({ pool, events, logger, metrics, authenticate: auth.authenticateStream, config: config.ws, allowedOrigins: config.corsOrigins });
 
   const rpc = connectNodeAdapter({
     routes: routes({ auth: auth.authService, audit: createAuditService({ pool }), vehicles, commands }),
