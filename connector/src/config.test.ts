@@ -15,6 +15,7 @@ describe("connector config", () => {
       faultRates: { timeout: 0, unreachable: 0, malformed: 0 },
       sweepIntervalMs: 1000,
       heartbeatIntervalMs: 10_000,
+      helloTimeoutMs: 10_000,
     });
     expect(c.connectorId).toMatch(/^connector-/);
     expect(Object.isFrozen(c)).toBe(true);

@@ -24,6 +24,8 @@ export interface ConnectorConfig {
   readonly sweepIntervalMs: number;
   /** Heartbeat interval told to vehicles; 3 intervals without a message close the session. */
   readonly heartbeatIntervalMs: number;
+  /** An authenticated vehicle stream that sends no Hello within this is closed (DEADLINE_EXCEEDED). */
+  readonly helloTimeoutMs: number;
   /** How long close() lets in-flight commands finish before failing them. */
   readonly drainTimeoutMs: number;
   /** Names this process in session claims and logs. */
@@ -90,6 +92,7 @@ export function loadConnectorConfig(env: Env): ConnectorConfig {
     faultSeed: seedText === undefined ? Math.floor(Math.random() * 0xffffffff) : seedFromText(seedText),
     sweepIntervalMs: envInt(env, "SWEEP_INTERVAL_MS", 1000, { min: 1, max: 3_600_000 }),
     heartbeatIntervalMs: envInt(env, "HEARTBEAT_INTERVAL_MS", 10_000, { min: 1, max: 3_600_000 }),
+    helloTimeoutMs: envInt(env, "VEHICLE_HELLO_TIMEOUT_MS", 10_000, { min: 10, max: 600_000 }),
     drainTimeoutMs: envInt(env, "DRAIN_TIMEOUT_MS", 10_000, { min: 0, max: 3_600_000 }),
     connectorId: envString(env, "CONNECTOR_ID", `connector-${randomUUID().slice(0, 8)}`),
   });

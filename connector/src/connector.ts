@@ -64,6 +64,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
     commands,
     vehicleTokenSecret: config.vehicleTokenSecret,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
+    helloTimeoutMs: config.helloTimeoutMs,
     connectorId: config.connectorId,
   });
   const sweeper = startSweeper({

@@ -158,6 +158,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
           continue;
         }
         const hello = acceptHello(message, tokenVehicleId);
+        activity.helloReceived(link);
         session = createLiveSession(link, hello.vehicleId, deps.logger);
         await admitSession(session, hello);
       }
