@@ -83,7 +83,8 @@ describe("connector: faults end in a clear status", () => {
     expect(await stack.dispatch(commandId)).toMatchObject({ accepted: false, reason: "unreachable" });
     expect((await stack.commandRow(commandId)).status).toBe("pending");
     expect(vehicle.received.filter((m) => m.kind.case === "execute")).toHaveLength(0);
-    expect(await metric(connector.registry, "faults_injected_total", 'fault="unreachable"')).toBe(2);
+    // One command, one injected fault, however often the gateway retries it.
+    expect(await metric(connector.registry, "faults_injected_total", 'fault="unreachable"')).toBe(1);
   });
 
   it("injected timeout (rate 1): the vehicle's answer is swallowed and the real deadline fires", async () => {

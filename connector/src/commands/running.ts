@@ -108,6 +108,21 @@ export async function failUnreachable(deps: CommandDeps, entries: readonly InFli
 }
 
 /**
+ * The injected faults of a command, decided on its first dispatch and the same for every retry
+ * (architecture §3 "Execute"). An injected unreachable is counted in faults_injected_total
+ * once per command, when it is drawn; timeout and malformed when the command launches.
+ */
+export function decideFaults(deps: CommandDeps, commandId: string): FaultDecision {
+  return deps.faultMemory.decide(
+    commandId,
+    () => deps.faults.draw(),
+    (decision) => {
+      if (decision.unreachable) deps.metrics.faultsInjected.inc({ fault: "unreachable" });
+    },
+  );
+}
+
+/**
  * Registers a command that just went in_progress (its deadline armed) and starts it on the
  * vehicle: the in_progress status event, then Execute down the stream. A stream that is
  * already gone fails it at once as undelivered.
