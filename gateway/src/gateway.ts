@@ -72,10 +72,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     onSwept: (swept) => {
       for (const s of swept) dispatcher.stop(s.row.command_id);
     },
-    onError: (err) => {
-      metrics.databaseErrors.inc();
-      logger.error({ err }, "deadline sweep failed");
-    },
+    onError: () => metrics.databaseErrors.inc(),
   });
   const commands = createCommandService({
     pool,

@@ -24,7 +24,13 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ service: "gateway", level: config.logLevel, pretty: config.logPretty });
   const registry = createMetricsRegistry();
-  const infra = await openInfrastructure({ service: "gateway", databaseUrl: config.databaseUrl, natsUrl: config.natsUrl, logger });
+  const infra = await openInfrastructure({
+    service: "gateway",
+    databaseUrl: config.databaseUrl,
+    natsUrl: config.natsUrl,
+    logger,
+    onBusStatus: (event) => logger.info({ event: event.type }, "NATS status"),
+  });
   await migrate(infra.pool, { logger });
   try {
     await seedGatewayDatabase(infra.pool, config.gateway, { logger });

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { REQUEST_ID_HEADER, type BusMessage } from "@sovd/platform";
-import { CancelDispatchSchema, DispatchReplySchema, DispatchRequestSchema, type DispatchRequest } from "@sovd/proto";
+import { CancelDispatchSchema, DISPATCH_REASON_DATABASE, DispatchReplySchema, DispatchRequestSchema, type DispatchRequest } from "@sovd/proto";
 import type { FaultDecision } from "../faults.js";
 import type { VehicleSession } from "../sessions/session.js";
 import { commandFields, decideFaults, launch, sendCancel, type CommandDeps } from "./running.js";
@@ -62,7 +62,7 @@ export function createDispatchHandler(deps: CommandDeps): DispatchHandler {
       } catch (err) {
         deps.metrics.databaseErrors.inc();
         session.logger.error({ err, ...fields }, "could not start command");
-        return reject("database unavailable");
+        return reject(DISPATCH_REASON_DATABASE);
       }
       if (!outcome.started) {
         const status = outcome.status;

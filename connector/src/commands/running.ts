@@ -71,6 +71,15 @@ export interface Failing {
   readonly cancelVehicle: boolean;
 }
 
+/** How a command fails whose answer from the vehicle could not be written. */
+export const UNSTORED_ANSWER: Failing = {
+  message: ErrorMessages.databaseUnavailable,
+  phase: "response",
+  action: "command_failed",
+  details: { reason: "the vehicle's answer could not be stored" },
+  cancelVehicle: true,
+};
+
 /** Fails a command that is still ours through the one terminal path; the vehicle is told to stop when asked. */
 export async function failRunning(deps: CommandDeps, entry: InFlight, f: Failing): Promise<void> {
   deps.inFlight.end(entry);
@@ -132,6 +141,10 @@ export function launch(deps: CommandDeps, session: VehicleSession, row: CommandR
     { commandId: row.command_id, commandName: row.command_name, session, faults, requestId, timeoutMs: row.timeout_ms },
     row.deadline_at,
     (e) => {
+      if (e.storeFailed) {
+        // The vehicle answered; the database lost it (architecture §4 "Statuses and error strings").
+        return failRunning(deps, e, UNSTORED_ANSWER);
+      }
       session.logger.warn({ ...commandFields(e), timeoutMs: e.timeoutMs, chunks: e.chunks }, "command deadline passed");
       return failRunning(deps, e, {
         message: ErrorMessages.timeout,

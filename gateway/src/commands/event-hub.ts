@@ -1,5 +1,5 @@
 import { decodeCommandEvent } from "@sovd/domain";
-import { AsyncQueue, type Bus, type BusSubscription, type Logger } from "@sovd/platform";
+import { AsyncQueue, BusClosedError, type Bus, type BusSubscription, type Logger } from "@sovd/platform";
 import { allCommandEventsSubject, type CommandEvent } from "@sovd/proto";
 
 /**
@@ -59,8 +59,8 @@ export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; on
       deps.onBusError?.(err);
       deps.logger.error({ err }, "command event subscription failed");
     } finally {
-      // The bus is gone: end every watcher so its stream ends instead of hanging.
-      for (const queues of watchers.values()) for (const q of queues) q.end(new Error("command events unavailable"));
+      // The bus is gone: end every watcher with a bus failure (`unavailable`, retryable) instead of hanging.
+      for (const queues of watchers.values()) for (const q of queues) q.end(new BusClosedError("command events unavailable"));
     }
   })();
 
