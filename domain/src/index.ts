@@ -24,6 +24,7 @@ export {
   getCommandWithResponses,
   insertSubmitted,
   listCommandsPage,
+  listInterruptedCommands,
   listQueuedCommands,
   listResponseRows,
   markQueued,

@@ -312,6 +312,22 @@ export async function listQueuedCommands(db: Queryable, vehicleId: string, limit
   return rows;
 }
 
+/**
+ * The commands a vehicle's earlier sessions left running (architecture §3 "Vehicle sessions"):
+ * in progress on this vehicle when a new session of it opens. Their stream is gone (a vehicle
+ * has one session; the connector that held it was killed, or it closes that session on the
+ * claim), so no answer can reach them any more.
+ */
+export async function listInterruptedCommands(db: Queryable, vehicleId: string, limit = 100): Promise<CommandRow[]> {
+  const { rows } = await db.query<CommandRow>(
+    `SELECT ${COMMAND_COLUMNS} FROM commands
+      WHERE vehicle_id = $1 AND status = 'in_progress'
+      ORDER BY started_at, command_id LIMIT $2`,
+    [vehicleId, limit],
+  );
+  return rows;
+}
+
 /** True when the user may still run commands: active, and not a viewer (re-checked at queued delivery). */
 export async function mayRunCommands(db: Queryable, userId: string): Promise<boolean> {
   const { rows } = await db.query<{ ok: boolean }>("SELECT (is_active AND role IN ('engineer', 'admin')) AS ok FROM users WHERE user_id = $1", [
