@@ -79,6 +79,26 @@ describe("outages of the system's own parts", () => {
     expect(await stack.commandRow(command!.commandId)).toMatchObject({ error_message: ErrorMessages.databaseUnavailable, failure_phase: "dispatch" });
   });
 
+  it.skipIf(!process.env.DATABASE_URL)("a gateway whose PostgreSQL goes away: RPCs answer unavailable, readiness 503, and it recovers by itself, logged", async () => {
+    await using stack = await startStack({ proxied: ["database"], vehicles: 1 });
+    const engineer = await stack.login("engineer");
+    const vehicleId = stack.vehicleIds[0]!;
+    await stack.proxy("database").cut();
+    const refused = await engineer.commands.submitCommand({ vehicleId, commandName: "ReadDTC" }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(refused?.code).toBe(Code.Unavailable);
+    expect((await readiness(stack.gateway.port, "database"))[0]).toBe(503);
+    await expect.poll(() => stack.logs.some((l) => l.service === "gateway" && /deadline sweep failed/.test(String(l.msg)))).toBe(true);
+
+    await stack.proxy("database").restore();
+    await expect.poll(async () => (await readiness(stack.gateway.port, "database"))[0], { timeout: 20_000 }).toBe(200);
+    await expect.poll(() => stack.logs.some((l) => l.service === "gateway" && l.msg === "deadline sweep works again: the database is back"), { timeout: 10_000 }).toBe(true);
+    const { command } = await engineer.commands.submitCommand({ vehicleId, commandName: "ReadDTC" });
+    expect(finalStatus(await watchToEnd(engineer, command!.commandId))).toBe(CommandStatus.COMPLETED);
+  });
+
   // NATS outages need a NATS server (CI sets NATS_URL); the in-process bus cannot go away.
   it.skipIf(!process.env.NATS_URL)(
     "a gateway whose NATS goes away: calls that need the bus answer unavailable, dispatches fail 'Message bus unavailable', and it recovers by itself",
@@ -99,9 +119,17 @@ describe("outages of the system's own parts", () => {
       expect(refused?.code).toBe(Code.Unavailable);
       expect(refused?.rawMessage).toBe("service temporarily unavailable");
 
-      const { command } = await engineer.commands.submitCommand({ vehicleId, commandName: "ReadDTC" });
-      await stack.waitForStatus(command!.commandId, "failed", 15_000);
-      expect(await stack.commandRow(command!.commandId)).toMatchObject({ error_message: ErrorMessages.busUnavailable, failure_phase: "dispatch" });
+      // SubmitAndWatch while NATS is away: the stream still ends, with the failure and its reason.
+      let commandId = "";
+      const seen: string[] = [];
+      for await (const m of engineer.commands.submitAndWatch({ submit: { vehicleId, commandName: "ReadDTC" } }, { signal: AbortSignal.timeout(15_000) })) {
+        if (m.kind.case === "submitted") commandId = m.kind.value.command!.commandId;
+        if (m.kind.case === "event" && m.kind.value.event.case === "error") seen.push(m.kind.value.event.value.errorMessage);
+        if (m.kind.case === "event" && m.kind.value.event.case === "status") seen.push(CommandStatus[m.kind.value.event.value.status]);
+      }
+      expect(seen.slice(-2)).toEqual([ErrorMessages.busUnavailable, "FAILED"]);
+      expect(await stack.commandRow(commandId)).toMatchObject({ error_message: ErrorMessages.busUnavailable, failure_phase: "dispatch" });
+      expect((await readiness(stack.gateway.port, "bus"))[0]).toBe(503);
 
       await stack.proxy("bus").restore();
       await expect.poll(async () => (await readiness(stack.gateway.port, "bus"))[0], { timeout: 20_000 }).toBe(200);

@@ -27,6 +27,12 @@ export interface CommandEventHub {
   watch(commandId: string, signal?: AbortSignal): AsyncIterableIterator<HubItem>;
   /** Watchers registered now (leak checks, metrics). */
   watcherCount(): number;
+  /**
+   * Hands an event this gateway publishes itself (a dispatch failure, a cancel, its sweep) to
+   * its own watchers at once, as if it had come back from the bus: they see it even while NATS
+   * is away. The copy that does come back from the bus is a duplicate the watch drops.
+   */
+  deliver(subject: string, data: Uint8Array): void;
   close(): void;
 }
 
@@ -39,22 +45,24 @@ export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; on
     for (const queues of watchers.values()) for (const q of queues) q.push(RESYNC);
   });
 
+  const deliver = (subject: string, data: Uint8Array): void => {
+    const commandId = commandIdOf(subject);
+    const queues = commandId && watchers.get(commandId);
+    if (!queues) return;
+    let event: CommandEvent;
+    try {
+      event = decodeCommandEvent(data);
+    } catch (err) {
+      deps.logger.warn({ err, commandId }, "undecodable command event dropped");
+      return;
+    }
+    if (event.commandId !== commandId) return;
+    for (const q of queues) q.push(event);
+  };
+
   void (async () => {
     try {
-      for await (const message of subscription) {
-        const commandId = commandIdOf(message.subject);
-        const queues = commandId && watchers.get(commandId);
-        if (!queues) continue;
-        let event: CommandEvent;
-        try {
-          event = decodeCommandEvent(message.data);
-        } catch (err) {
-          deps.logger.warn({ err, commandId }, "undecodable command event dropped");
-          continue;
-        }
-        if (event.commandId !== commandId) continue;
-        for (const q of queues) q.push(event);
-      }
+      for await (const message of subscription) deliver(message.subject, message.data);
     } catch (err) {
       deps.onBusError?.(err);
       deps.logger.error({ err }, "command event subscription failed");
@@ -84,6 +92,7 @@ export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; on
       return queue;
     },
     watcherCount: () => count,
+    deliver,
     close() {
       stopResync();
       subscription.unsubscribe();
@@ -98,4 +107,23 @@ const SUFFIX = ".events";
 function commandIdOf(subject: string): string | undefined {
   if (!subject.startsWith(PREFIX) || !subject.endsWith(SUFFIX)) return undefined;
   return subject.slice(PREFIX.length, subject.length - SUFFIX.length);
+}
+
+/**
+ * `bus` for the gateway's own publishers: every command event it publishes also goes to
+ * `hub.deliver` first (architecture §3 "Watch"), so this gateway's watchers see the command
+ * end even when the publish cannot reach NATS. Everything else is the bus itself.
+ */
+export function withLocalCommandEvents(bus: Bus, hub: Pick<CommandEventHub, "deliver">): Bus {
+  const publish: Bus["publish"] = (subject, data, headers) => {
+    hub.deliver(subject, data);
+    bus.publish(subject, data, headers);
+  };
+  return new Proxy(bus, {
+    get(target, prop) {
+      if (prop === "publish") return publish;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
