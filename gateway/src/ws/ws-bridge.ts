@@ -7,7 +7,7 @@ import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.
 import { isUuid } from "../rpc/index.js";
 import { hostOf } from "../http/index.js";
 import type { CommandEventHub } from "../commands/event-hub.js";
-import { watchCommandEvents } from "../commands/watch.js";
+import { resumingWatch } from "./resuming-watch.js";
 import { NotFoundError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { parseClientAction, toWsEvent, WsProtocolError, type WsServerEvent } from "./ws-messages.js";
@@ -143,7 +143,7 @@ export function createWsBridge(deps: {
     conn.subscriptions.set(commandId, controller);
     void (async () => {
       try {
-        const stream = watchCommandEvents({ pool, events, logger, active: metrics.watchStreamsActive }, commandId, {
+        const stream = resumingWatch({ pool, events, logger, active: metrics.watchStreamsActive }, commandId, {
           signal: controller.signal,
           canSee: (row) => canSeeCommand(principal, row.user_id),
           kind: "websocket",
