@@ -137,4 +137,27 @@ describe("outages of the system's own parts", () => {
       expect(finalStatus(await watchToEnd(engineer, after!.commandId))).toBe(CommandStatus.COMPLETED);
     },
   );
+
+  it.skipIf(!process.env.NATS_URL)("a connector whose NATS goes away and comes back: readiness 503 then 200, and dispatches reach its sessions again without a restart", async () => {
+    await using stack = await startStack({ gateway: "none" });
+    const nats = new URL(process.env.NATS_URL!);
+    await using proxy = await startTcpProxy(nats.hostname, Number(nats.port || 4222));
+    const connector = await stack.startConnector({}, { busUrl: `nats://127.0.0.1:${proxy.port}` });
+    const id = stack.vehicle(0);
+    await stack.insertVehicle(id);
+    const vehicle = await stack.onlineVehicle(connector, id);
+    expect(await readiness(connector.httpPort, "bus")).toEqual([200, "ok"]);
+
+    await proxy.cut();
+    await expect.poll(async () => (await readiness(connector.httpPort, "bus"))[0], { timeout: 15_000 }).toBe(503);
+    await proxy.restore();
+    await expect.poll(async () => (await readiness(connector.httpPort, "bus"))[0], { timeout: 20_000 }).toBe(200);
+
+    // The session's subscriptions came back with the connection: the next dispatch reaches it.
+    const commandId = await stack.insertCommand({ vehicleId: id.vehicleId, commandName: "ClearDTC" });
+    await expect.poll(async () => (await stack.dispatch(commandId, 1000).catch(() => undefined))?.accepted, { timeout: 10_000 }).toBe(true);
+    await vehicle.execute(commandId);
+    vehicle.chunk(commandId, 1, true, { status: "cleared", clearedCount: 1 });
+    await expect.poll(async () => (await stack.commandRow(commandId)).status, { timeout: 10_000 }).toBe("completed");
+  });
 });
