@@ -39,6 +39,8 @@ export interface CommandEventHub {
 export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; onBusError?: (err: unknown) => void }): Promise<CommandEventHub> {
   const watchers = new Map<string, Set<AsyncQueue<HubItem>>>();
   let count = 0;
+  /** The subscription ended: a new watcher would wait forever, so it ends at once. */
+  let gone = false;
   const subscription: BusSubscription = await deps.bus.subscribe(allCommandEventsSubject);
   const stopResync = deps.bus.onReconnect(() => {
     deps.logger.warn({ watchers: count }, "command events reconnected: watchers catch up from the database");
@@ -68,6 +70,7 @@ export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; on
       deps.logger.error({ err }, "command event subscription failed");
     } finally {
       // The bus is gone: end every watcher with a bus failure (`unavailable`, retryable) instead of hanging.
+      gone = true;
       for (const queues of watchers.values()) for (const q of queues) q.end(new BusClosedError("command events unavailable"));
     }
   })();
@@ -87,7 +90,8 @@ export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; on
       const onAbort = (): void => queue.end();
       set.add(queue);
       count++;
-      if (signal?.aborted) queue.end();
+      if (gone) queue.end(new BusClosedError("command events unavailable"));
+      else if (signal?.aborted) queue.end();
       else signal?.addEventListener("abort", onAbort, { once: true });
       return queue;
     },
