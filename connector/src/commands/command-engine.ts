@@ -1,4 +1,4 @@
-import { appendChunks, createCommandEnder, listInterruptedCommands, startCommands, type CommandEnder } from "@sovd/domain";
+import { appendChunks, createCommandEnder, listInterruptedCommands, startCommands, type CommandEnder, type CommandRow } from "@sovd/domain";
 import { ErrorMessages } from "@sovd/proto";
 import { createBatcher, type Bus, type Logger, type Pool } from "@sovd/platform";
 import { FaultMemory, type FaultInjector } from "../faults.js";
@@ -51,6 +51,14 @@ export interface CommandEngine {
 /** One engine per connector: its in-flight table, batchers and terminal path are shared by every session. */
 export function createCommandEngine(opts: { pool: Pool; bus: Bus; logger: Logger; metrics: ConnectorMetrics; faults: FaultInjector }): CommandEngine {
   const { pool, metrics } = opts;
+  // One statement for the session opens that arrive together (a reconnect storm).
+  const interruptedChecks = createBatcher<string, CommandRow[]>({
+    run: async (vehicleIds) => {
+      const found = await listInterruptedCommands(pool, vehicleIds);
+      return vehicleIds.map((id) => found.get(id) ?? []);
+    },
+    key: (vehicleId) => vehicleId,
+  });
   const inFlight = new InFlightTable((err, entry) => {
     metrics.databaseErrors.inc();
     entry.session.logger.error({ err, ...commandFields(entry) }, "command step failed");
@@ -74,7 +82,7 @@ export function createCommandEngine(opts: { pool: Pool; bus: Bus; logger: Logger
     ender: deps.ender,
     deliverQueued: (session) => deliverQueued(deps, session),
     async endInterrupted(session) {
-      const rows = await listInterruptedCommands(pool, session.vehicleId);
+      const rows = await interruptedChecks.push(session.vehicleId);
       const reason = "the vehicle reconnected: the session that ran the command is gone";
       const here = rows.map((r) => inFlight.get(r.command_id)).filter((e): e is NonNullable<typeof e> => e !== undefined && e.session !== session);
       await failUnreachable(deps, here, { reason, cancelVehicle: false });
