@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { DEVELOPMENT_VEHICLE_SECRET } from "@sovd/link";
 import { ConfigError } from "@sovd/platform";
 import { describe, expect, it } from "vitest";
@@ -14,6 +15,7 @@ describe("connector config", () => {
       faultRates: { timeout: 0, unreachable: 0, malformed: 0 },
       sweepIntervalMs: 1000,
       heartbeatIntervalMs: 10_000,
+      helloTimeoutMs: 10_000,
     });
     expect(c.connectorId).toMatch(/^connector-/);
     expect(Object.isFrozen(c)).toBe(true);
@@ -22,6 +24,23 @@ describe("connector config", () => {
   it("requires VEHICLE_TOKEN_SECRET outside development and falls back to the development key inside", () => {
     expect(() => loadConnectorConfig({})).toThrow(new ConfigError("VEHICLE_TOKEN_SECRET is required (unless NODE_ENV=development)"));
     expect(loadConnectorConfig({ NODE_ENV: "development" }).vehicleTokenSecret).toBe(DEVELOPMENT_VEHICLE_SECRET);
+  });
+
+  it("outside development refuses the published development key and low-entropy keys, naming the variable", () => {
+    for (const env of [{ NODE_ENV: "production" }, {}]) {
+      expect(() => loadConnectorConfig({ ...env, VEHICLE_TOKEN_SECRET: DEVELOPMENT_VEHICLE_SECRET })).toThrow(
+        new ConfigError("VEHICLE_TOKEN_SECRET is the published development fleet key, refused with NODE_ENV=production; set a random key"),
+      );
+      for (const weak of ["a".repeat(32), "ab".repeat(10)]) {
+        expect(() => loadConnectorConfig({ ...env, VEHICLE_TOKEN_SECRET: weak })).toThrow(/^VEHICLE_TOKEN_SECRET is too predictable for NODE_ENV=production/);
+      }
+    }
+    for (let i = 0; i < 50; i++) {
+      const key = randomBytes(8).toString("hex");
+      expect(loadConnectorConfig({ NODE_ENV: "production", VEHICLE_TOKEN_SECRET: key }).vehicleTokenSecret).toBe(key);
+    }
+    // Development (npm start, the compose file) keeps its key.
+    expect(loadConnectorConfig({ NODE_ENV: "development", VEHICLE_TOKEN_SECRET: DEVELOPMENT_VEHICLE_SECRET }).vehicleTokenSecret).toBe(DEVELOPMENT_VEHICLE_SECRET);
   });
 
   it("reads rates, seed and intervals", () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DEVELOPMENT_VEHICLE_SECRET } from "@sovd/link";
-import { ConfigError, envBool, envInt, envLogLevel, envOptional, envRate, envString, envUrl, type Env, type LogLevel } from "@sovd/platform";
+import { ConfigError, envBool, envInt, envLogLevel, envOptional, envRate, envString, envUrl, secretEntropyBits, type Env, type LogLevel } from "@sovd/platform";
 
 /** Probabilities of the injected faults (architecture §3 "Execute"); all 0 unless set. */
 export interface FaultRates {
@@ -24,6 +24,8 @@ export interface ConnectorConfig {
   readonly sweepIntervalMs: number;
   /** Heartbeat interval told to vehicles; 3 intervals without a message close the session. */
   readonly heartbeatIntervalMs: number;
+  /** An authenticated vehicle stream that sends no Hello within this is closed (DEADLINE_EXCEEDED). */
+  readonly helloTimeoutMs: number;
   /** How long close() lets in-flight commands finish before failing them. */
   readonly drainTimeoutMs: number;
   /** Names this process in session claims and logs. */
@@ -51,15 +53,31 @@ export function seedFromText(text: string): number {
 }
 
 /**
+ * Least estimated entropy (secretEntropyBits) of VEHICLE_TOKEN_SECRET outside development: a
+ * random key of 16 characters or more passes, one character repeated does not.
+ */
+export const MIN_VEHICLE_SECRET_BITS = 40;
+
+/**
  * Reads the connector's variables (architecture §4 "Environment variables").
  * VEHICLE_TOKEN_SECRET is required unless NODE_ENV=development, which falls back to the
- * development fleet key.
+ * development fleet key; outside development the published development key and
+ * low-entropy keys are refused.
  */
 export function loadConnectorConfig(env: Env): ConnectorConfig {
   const development = env.NODE_ENV === "development";
   const secret = envOptional(env, "VEHICLE_TOKEN_SECRET") ?? (development ? DEVELOPMENT_VEHICLE_SECRET : undefined);
   if (secret === undefined) throw new ConfigError("VEHICLE_TOKEN_SECRET is required (unless NODE_ENV=development)");
-  if (!development && secret.length < 16) throw new ConfigError("VEHICLE_TOKEN_SECRET must be at least 16 characters");
+  if (!development) {
+    if (secret.length < 16) throw new ConfigError("VEHICLE_TOKEN_SECRET must be at least 16 characters");
+    const nodeEnv = envOptional(env, "NODE_ENV") ?? "production";
+    if (secret === DEVELOPMENT_VEHICLE_SECRET) {
+      throw new ConfigError(`VEHICLE_TOKEN_SECRET is the published development fleet key, refused with NODE_ENV=${nodeEnv}; set a random key`);
+    }
+    if (secretEntropyBits(secret) < MIN_VEHICLE_SECRET_BITS) {
+      throw new ConfigError(`VEHICLE_TOKEN_SECRET is too predictable for NODE_ENV=${nodeEnv} (repeated or few distinct characters); set a random key`);
+    }
+  }
   const seedText = envOptional(env, "FAULT_SEED");
   return Object.freeze({
     grpcPort: envInt(env, "CONNECTOR_GRPC_PORT", 50051, { min: 0, max: 65535 }),
@@ -74,6 +92,7 @@ export function loadConnectorConfig(env: Env): ConnectorConfig {
     faultSeed: seedText === undefined ? Math.floor(Math.random() * 0xffffffff) : seedFromText(seedText),
     sweepIntervalMs: envInt(env, "SWEEP_INTERVAL_MS", 1000, { min: 1, max: 3_600_000 }),
     heartbeatIntervalMs: envInt(env, "HEARTBEAT_INTERVAL_MS", 10_000, { min: 1, max: 3_600_000 }),
+    helloTimeoutMs: envInt(env, "VEHICLE_HELLO_TIMEOUT_MS", 10_000, { min: 10, max: 600_000 }),
     drainTimeoutMs: envInt(env, "DRAIN_TIMEOUT_MS", 10_000, { min: 0, max: 3_600_000 }),
     connectorId: envString(env, "CONNECTOR_ID", `connector-${randomUUID().slice(0, 8)}`),
   });

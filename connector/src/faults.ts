@@ -55,10 +55,15 @@ export class FaultMemory {
   private readonly decisions = new Map<string, FaultDecision>();
   constructor(private readonly capacity = 10_000) {}
 
-  decide(commandId: string, draw: () => FaultDecision): FaultDecision {
+  /**
+   * The command's decision, drawn on its first dispatch; `onDrawn` runs only then, so what
+   * it counts (faults_injected_total) counts commands, not the gateway's retries.
+   */
+  decide(commandId: string, draw: () => FaultDecision, onDrawn?: (decision: FaultDecision) => void): FaultDecision {
     const known = this.decisions.get(commandId);
     if (known) return known;
     const decision = draw();
+    onDrawn?.(decision);
     this.decisions.set(commandId, decision);
     if (this.decisions.size > this.capacity) this.decisions.delete(this.decisions.keys().next().value!);
     return decision;

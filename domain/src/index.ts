@@ -24,6 +24,7 @@ export {
   getCommandWithResponses,
   insertSubmitted,
   listCommandsPage,
+  listInterruptedCommands,
   listQueuedCommands,
   vehiclesWithQueuedCommands,
   listResponseRows,
@@ -68,4 +69,4 @@ export {
 } from "./vehicles/vehicle-store.js";
 export { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./users/passwords.js";
 export { isUuid } from "./text.js";
-export { DEVELOPMENT_USERS, seed, SEEDED_VEHICLES, type InitialUser } from "./users/seed.js";
+export { activeDevelopmentUsers, DEVELOPMENT_USERS, seed, SEEDED_VEHICLES, type InitialUser } from "./users/seed.js";

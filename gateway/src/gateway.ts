@@ -7,7 +7,7 @@ import { createAuth } from "./auth/index.js";
 import { createCircuitBreakers } from "./commands/circuit-breaker.js";
 import { createCommandService } from "./commands/command-service.js";
 import { createDispatcher } from "./commands/dispatcher.js";
-import { createCommandEventHub } from "./commands/event-hub.js";
+import { createCommandEventHub, withLocalCommandEvents } from "./commands/event-hub.js";
 import type { GatewayConfig } from "./config.js";
 import { createHealthChecks } from "./health-checks.js";
 import { createHttpHandlers, createWebAppFallback, rpcContextValues, startDualProtocolServer } from "./http/index.js";
@@ -60,9 +60,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     cooldownMs: config.breaker.cooldownMs,
     onOpenCountChange: (open) => metrics.circuitBreakersOpen.set(open),
   });
-  const ender = createCommandEnder({ db: pool, bus, logger, metrics: metrics.commands, onBusError: () => metrics.busErrors.inc() });
   const events = await createCommandEventHub({ bus, logger, onBusError: () => metrics.busErrors.inc() });
-  const dispatcher = createDispatcher({ pool, bus, logger, metrics, breakers, ender, config: config.dispatch });
+  // What this gateway ends itself reaches its own watchers even while NATS is away.
+  const commandBus = withLocalCommandEvents(bus, events);
+  const ender = createCommandEnder({ db: pool, bus: commandBus, logger, metrics: metrics.commands, onBusError: () => metrics.busErrors.inc() });
+  const dispatcher = createDispatcher({ pool, bus: commandBus, logger, metrics, breakers, ender, config: config.dispatch });
   // Commands past their deadline end even while no connector runs (one killed, all restarting).
   const sweeper = startSweeper({
     pool,
@@ -72,10 +74,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     onSwept: (swept) => {
       for (const s of swept) dispatcher.stop(s.row.command_id);
     },
-    onError: (err) => {
-      metrics.databaseErrors.inc();
-      logger.error({ err }, "deadline sweep failed");
-    },
+    onError: () => metrics.databaseErrors.inc(),
   });
   const commands = createCommandService({
     pool,
@@ -90,7 +89,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     shutdownSignal: shutdown.signal,
   });
   const vehicles = createVehicleService({ pool, bus, logger, active: metrics.watchStreamsActive, shutdownSignal: shutdown.signal });
-  const wsBridge = createWsBridge({ pool, events, logger, metrics, authenticate: auth.authenticateStream, config: config.ws });
+  const wsBridge = createWsBridge({ pool, events, logger, metrics, authenticate: auth.authenticateStream, config: config.ws, allowedOrigins: config.corsOrigins });
 
   const rpc = connectNodeAdapter({
     routes: routes({ auth: auth.authService, audit: createAuditService({ pool }), vehicles, commands }),

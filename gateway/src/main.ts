@@ -24,9 +24,24 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ service: "gateway", level: config.logLevel, pretty: config.logPretty });
   const registry = createMetricsRegistry();
-  const infra = await openInfrastructure({ service: "gateway", databaseUrl: config.databaseUrl, natsUrl: config.natsUrl, logger });
+  const infra = await openInfrastructure({
+    service: "gateway",
+    databaseUrl: config.databaseUrl,
+    natsUrl: config.natsUrl,
+    logger,
+    onBusStatus: (event) => logger.info({ event: event.type }, "NATS status"),
+  });
   await migrate(infra.pool, { logger });
-  await seedGatewayDatabase(infra.pool, config.gateway, { logger });
+  try {
+    await seedGatewayDatabase(infra.pool, config.gateway, { logger });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`gateway: ${err.message}`);
+      await infra.close();
+      process.exit(2);
+    }
+    throw err;
+  }
   const gateway = await startGateway(config.gateway, { pool: infra.pool, bus: infra.bus, logger, registry });
 
   exitOnSignals({

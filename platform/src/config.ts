@@ -95,3 +95,19 @@ export function redactUrl(raw: string): string {
     return raw.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
   }
 }
+
+/**
+ * A rough measure of how guessable a secret is, in bits: its length times the Shannon entropy
+ * of its characters. Random keys score close to their real strength (32 random hex digits
+ * about 110, `openssl rand -base64 48` about 350); repeated characters and short alphabets
+ * score low ("a" x 32 scores 0), which is what production refuses (architecture §4
+ * "Environment variables").
+ */
+export function secretEntropyBits(secret: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of secret) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  const length = [...secret].length;
+  let perChar = 0;
+  for (const n of counts.values()) perChar -= (n / length) * Math.log2(n / length);
+  return length * perChar;
+}

@@ -15,6 +15,7 @@ export {
   envString,
   envUrl,
   redactUrl,
+  secretEntropyBits,
   type Env,
   type LogLevel,
 } from "./config.js";

@@ -53,4 +53,15 @@ export const ErrorMessages = {
   timeout: "Vehicle connection timeout",
   malformed: "Invalid response format from vehicle",
   cancelled: "Cancelled by user",
+  /** The gateway could not reach the message bus to dispatch the command (phase dispatch). */
+  busUnavailable: "Message bus unavailable",
+  /** A connector could not write the command's start or its answer to the database. */
+  databaseUnavailable: "Database unavailable",
 } as const;
+
+/**
+ * `DispatchReply.reason` when a connector refuses a dispatch because it could not write the
+ * command's start: the gateway fails the command as a database failure, not an unreachable
+ * vehicle (architecture §3 "Dispatch").
+ */
+export const DISPATCH_REASON_DATABASE = "database unavailable";

@@ -182,6 +182,20 @@ describe("connector: vehicle sessions", () => {
     await expect.poll(async () => (await vehicleRow(id.vehicleId))!.connection_status).toBe("offline");
   });
 
+  it("closes an authenticated stream that sends no Hello within VEHICLE_HELLO_TIMEOUT_MS; a prompt Hello is not affected", async () => {
+    const connector = await stack.startConnector({ VEHICLE_HELLO_TIMEOUT_MS: "300" });
+    const silent = await stack.connectVehicle(connector, stack.vehicle(12));
+    const prompt = await stack.onlineVehicle(connector, stack.vehicle(13));
+    const started = Date.now();
+    const s = await silent.status;
+    expect(s).toEqual({ code: "deadline_exceeded", details: "no Hello within 300 ms" });
+    // Between 1 and 1.5 timeouts, with room for a loaded machine; the heartbeat check (30 s) is not what closed it.
+    expect(Date.now() - started).toBeLessThan(5000);
+    prompt.heartbeat();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(connector.sessionCount()).toBe(1);
+  });
+
   it("heartbeats keep a session open and move last_seen_at forward in batches", async () => {
     const connector = await stack.startConnector({ HEARTBEAT_INTERVAL_MS: "200" });
     const id = stack.vehicle(11);

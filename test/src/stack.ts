@@ -134,7 +134,11 @@ export interface Stack extends AsyncDisposable {
   /** Connectors running now, in start order. */
   readonly connectors: readonly Connector[];
   /** Starts a connector on the stack's database (a pool of its own) and bus (a NATS connection of its own). */
-  startConnector(env?: Env): Promise<Connector>;
+  /**
+   * `databaseUrl` / `busUrl`: the connector's own way to the database or to NATS (e.g. through a
+   * TcpProxy the test cuts; `busUrl` needs NATS_URL).
+   */
+  startConnector(env?: Env, opts?: { databaseUrl?: string; busUrl?: string }): Promise<Connector>;
   /** The simulated vehicles started with the stack, as one fleet. */
   readonly fleet: Fleet;
   /** Vehicle ids of those vehicles, in order. */
@@ -271,10 +275,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const gatewaySide = (): FakeGateway => (fakeGateway ??= createFakeGateway({ pool: db.pool, bus, defaultUserId: need(users, "users").engineer.userId }));
 
     const connectors: Connector[] = [];
-    const startConnector = async (extra: Env = {}): Promise<Connector> => {
+    const startConnector = async (extra: Env = {}, o: { databaseUrl?: string; busUrl?: string } = {}): Promise<Connector> => {
       const config = loadConnectorConfig({ ...env, ...extra });
-      const connectorBus = await busFor(config.connectorId);
-      const { pool, close } = db.servicePool();
+      const connectorBus = o.busUrl ? await createTestBus(config.connectorId, o.busUrl) : await busFor(config.connectorId);
+      if (o.busUrl) onClose(() => connectorBus.close());
+      const { pool, close } = db.servicePool(o.databaseUrl);
       onClose(close);
       const connector = await runConnector(config, { pool, bus: connectorBus, logger: logs.loggerFor("connector") });
       connectors.push(connector);

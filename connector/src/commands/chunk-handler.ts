@@ -3,7 +3,7 @@ import { CatalogValidationError, ErrorMessages, parseChunkPayload, type Chunk, t
 import { corruptPayload } from "../faults.js";
 import type { VehicleSession } from "../sessions/session.js";
 import type { InFlight, ReceivedChunk } from "./in-flight.js";
-import { commandFields, drop, failRunning, publishSafely, sendCancel, type CommandDeps } from "./running.js";
+import { commandFields, drop, failRunning, publishSafely, sendCancel, UNSTORED_ANSWER, type CommandDeps } from "./running.js";
 
 /** Raw bytes of a malformed chunk kept in the audit row, at most (base64 of this many bytes). */
 const MAX_AUDIT_RAW_BYTES = 4096;
@@ -41,19 +41,55 @@ export function createChunkHandler(deps: CommandDeps): ChunkHandler {
     });
   };
 
+  /**
+   * A run of chunks could not be written (the database is away): the command can no longer
+   * complete, and it is the database's failure, not the vehicle's. It is failed now if the
+   * database takes the write, else by its deadline timer with the same message.
+   */
+  const failUnstored = async (entry: InFlight, err: unknown): Promise<void> => {
+    entry.storeFailed = true;
+    deps.metrics.databaseErrors.inc();
+    entry.session.logger.error({ err, ...commandFields(entry) }, "could not store the vehicle's chunks");
+    try {
+      await deps.ender.end(
+        {
+          commandId: entry.commandId,
+          status: "failed",
+          errorMessage: UNSTORED_ANSWER.message,
+          failurePhase: UNSTORED_ANSWER.phase,
+          audit: { action: UNSTORED_ANSWER.action, details: { chunks_received: entry.chunks, ...UNSTORED_ANSWER.details } },
+          requestId: entry.requestId,
+        },
+        entry.session.logger,
+      );
+    } catch (endErr) {
+      deps.metrics.databaseErrors.inc();
+      entry.session.logger.warn({ err: endErr, ...commandFields(entry) }, "could not fail the command yet; its deadline will");
+      return;
+    }
+    deps.inFlight.end(entry);
+    sendCancel(entry.session, entry.commandId);
+  };
+
   /** Stores one run of chunks; what was stored is published, then (for the final one) the end. */
   const storeRun = async (entry: InFlight, run: readonly ReceivedChunk[]): Promise<void> => {
     const logger = entry.session.logger;
-    const outcome = await deps.chunks.push({
-      commandId: entry.commandId,
-      chunks: run.map((r) => ({
+    let outcome;
+    try {
+      outcome = await deps.chunks.push({
         commandId: entry.commandId,
-        sequenceNumber: r.chunk.sequenceNumber,
-        isFinal: r.chunk.isFinal,
-        payload: r.payload,
-        receivedAt: r.at,
-      })),
-    });
+        chunks: run.map((r) => ({
+          commandId: entry.commandId,
+          sequenceNumber: r.chunk.sequenceNumber,
+          isFinal: r.chunk.isFinal,
+          payload: r.payload,
+          receivedAt: r.at,
+        })),
+      });
+    } catch (err) {
+      await failUnstored(entry, err);
+      return;
+    }
     if (!outcome.stored) {
       for (const r of run) drop(deps, outcome.reason, logger, { ...commandFields(entry), sequence: r.chunk.sequenceNumber, isFinal: r.chunk.isFinal });
       // Ended elsewhere (cancelled, swept): stop waiting for it and tell the vehicle to stop.
@@ -97,6 +133,11 @@ export function createChunkHandler(deps: CommandDeps): ChunkHandler {
       }
       if (entry.faults.timeout) {
         drop(deps, "fault_timeout", logger, fields);
+        continue;
+      }
+      if (entry.storeFailed) {
+        // An earlier run was lost with the database: what follows can never be in sequence.
+        drop(deps, "out_of_sequence", logger, fields);
         continue;
       }
       let bytes = chunk.payload;

@@ -1,4 +1,5 @@
-import { appendChunks, createCommandEnder, startCommands, type CommandEnder } from "@sovd/domain";
+import { appendChunks, createCommandEnder, listInterruptedCommands, startCommands, type CommandEnder, type CommandRow } from "@sovd/domain";
+import { ErrorMessages } from "@sovd/proto";
 import { createBatcher, type Bus, type Logger, type Pool } from "@sovd/platform";
 import { FaultMemory, type FaultInjector } from "../faults.js";
 import type { ConnectorMetrics } from "../metrics.js";
@@ -24,6 +25,12 @@ export interface CommandEngine {
   readonly ender: CommandEnder;
   /** Starts the vehicle's offline-queued commands, oldest first (on hello). */
   deliverQueued(session: VehicleSession): Promise<void>;
+  /**
+   * A new session of the vehicle opened: the commands its earlier sessions left in progress
+   * (here or on a connector that died) can never be answered, so they fail now instead of at
+   * their deadline. Runs before the new session takes dispatches.
+   */
+  endInterrupted(session: VehicleSession): Promise<void>;
   /** The session's link is gone: its in-flight commands fail at once. */
   linkLost(session: VehicleSession): Promise<void>;
   /** Commands another path already ended (the sweep): stop tracking them, tell the vehicle. */
@@ -44,6 +51,14 @@ export interface CommandEngine {
 /** One engine per connector: its in-flight table, batchers and terminal path are shared by every session. */
 export function createCommandEngine(opts: { pool: Pool; bus: Bus; logger: Logger; metrics: ConnectorMetrics; faults: FaultInjector }): CommandEngine {
   const { pool, metrics } = opts;
+  // One statement for the session opens that arrive together (a reconnect storm).
+  const interruptedChecks = createBatcher<string, CommandRow[]>({
+    run: async (vehicleIds) => {
+      const found = await listInterruptedCommands(pool, vehicleIds);
+      return vehicleIds.map((id) => found.get(id) ?? []);
+    },
+    key: (vehicleId) => vehicleId,
+  });
   const inFlight = new InFlightTable((err, entry) => {
     metrics.databaseErrors.inc();
     entry.session.logger.error({ err, ...commandFields(entry) }, "command step failed");
@@ -66,6 +81,27 @@ export function createCommandEngine(opts: { pool: Pool; bus: Bus; logger: Logger
     answers: createChunkHandler(deps),
     ender: deps.ender,
     deliverQueued: (session) => deliverQueued(deps, session),
+    async endInterrupted(session) {
+      const rows = await interruptedChecks.push(session.vehicleId);
+      const reason = "the vehicle reconnected: the session that ran the command is gone";
+      const here = rows.map((r) => inFlight.get(r.command_id)).filter((e): e is NonNullable<typeof e> => e !== undefined && e.session !== session);
+      await failUnreachable(deps, here, { reason, cancelVehicle: false });
+      for (const row of rows) {
+        if (inFlight.get(row.command_id) || here.some((e) => e.commandId === row.command_id)) continue;
+        session.logger.warn({ commandId: row.command_id, requestId: row.correlation_id }, "command of an earlier session of the vehicle failed");
+        await deps.ender.end(
+          {
+            commandId: row.command_id,
+            status: "failed",
+            errorMessage: ErrorMessages.unreachable,
+            failurePhase: row.last_sequence > 0 ? "response" : "delivery",
+            audit: { action: "command_failed", details: { reason, chunks_received: row.last_sequence } },
+            requestId: row.correlation_id,
+          },
+          session.logger,
+        );
+      }
+    },
     linkLost: (session) =>
       failUnreachable(
         deps,

@@ -1,9 +1,9 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { REQUEST_ID_HEADER, type BusMessage } from "@sovd/platform";
-import { CancelDispatchSchema, DispatchReplySchema, DispatchRequestSchema, type DispatchRequest } from "@sovd/proto";
+import { CancelDispatchSchema, DISPATCH_REASON_DATABASE, DispatchReplySchema, DispatchRequestSchema, type DispatchRequest } from "@sovd/proto";
 import type { FaultDecision } from "../faults.js";
 import type { VehicleSession } from "../sessions/session.js";
-import { commandFields, launch, sendCancel, type CommandDeps } from "./running.js";
+import { commandFields, decideFaults, launch, sendCancel, type CommandDeps } from "./running.js";
 
 /** The reply to a dispatch; undefined means "stay silent: another session of the vehicle answers". */
 type Reply = { readonly accepted: boolean; readonly reason: string } | undefined;
@@ -49,9 +49,8 @@ export function createDispatchHandler(deps: CommandDeps): DispatchHandler {
     if (pending) return { reply: await pending };
 
     const fields = { commandId: request.commandId, requestId };
-    const faults: FaultDecision = deps.faultMemory.decide(request.commandId, () => deps.faults.draw());
+    const faults: FaultDecision = decideFaults(deps, request.commandId);
     if (faults.unreachable) {
-      deps.metrics.faultsInjected.inc({ fault: "unreachable" });
       session.logger.warn(fields, "fault injected: dispatch rejected as unreachable");
       return { reply: reject("unreachable") };
     }
@@ -63,7 +62,7 @@ export function createDispatchHandler(deps: CommandDeps): DispatchHandler {
       } catch (err) {
         deps.metrics.databaseErrors.inc();
         session.logger.error({ err, ...fields }, "could not start command");
-        return reject("database unavailable");
+        return reject(DISPATCH_REASON_DATABASE);
       }
       if (!outcome.started) {
         const status = outcome.status;

@@ -22,6 +22,8 @@ export interface InFlight {
   /** Chunks stored so far. */
   chunks: number;
   corrupted: boolean;
+  /** A run of the vehicle's chunks could not be written: the command fails as the database's failure, not the vehicle's. */
+  storeFailed: boolean;
   ended: boolean;
   /** Everything that happens to one command runs in order on this chain. */
   chain: Promise<void>;
@@ -68,8 +70,8 @@ export class InFlightTable {
   }
 
   /** Registers a command that just went in_progress; `onDeadline` runs on its chain when `deadline` passes. */
-  add(init: Omit<InFlight, "timer" | "chunks" | "corrupted" | "ended" | "chain" | "inbox" | "draining">, deadline: Date, onDeadline: (entry: InFlight) => Promise<void>): InFlight {
-    const entry: InFlight = { ...init, timer: undefined, chunks: 0, corrupted: false, ended: false, chain: Promise.resolve(), inbox: [], draining: false };
+  add(init: Omit<InFlight, "timer" | "chunks" | "corrupted" | "storeFailed" | "ended" | "chain" | "inbox" | "draining">, deadline: Date, onDeadline: (entry: InFlight) => Promise<void>): InFlight {
+    const entry: InFlight = { ...init, timer: undefined, chunks: 0, corrupted: false, storeFailed: false, ended: false, chain: Promise.resolve(), inbox: [], draining: false };
     this.entries.set(entry.commandId, entry);
     const ms = Math.min(MAX_TIMER_MS, Math.max(0, deadline.getTime() - Date.now()));
     entry.timer = setTimeout(() => void this.run(entry, () => (entry.ended ? Promise.resolve() : onDeadline(entry))), ms);

@@ -1,7 +1,7 @@
 import { listQueuedCommands, mayRunCommands } from "@sovd/domain";
 import { ErrorMessages } from "@sovd/proto";
 import type { VehicleSession } from "../sessions/session.js";
-import { launch, type CommandDeps } from "./running.js";
+import { decideFaults, launch, type CommandDeps } from "./running.js";
 
 /**
  * Starts the commands that waited in the offline queue for this vehicle, oldest first, when
@@ -28,9 +28,8 @@ export async function deliverQueued(deps: CommandDeps, session: VehicleSession):
       );
       continue;
     }
-    const faults = deps.faultMemory.decide(q.command_id, () => deps.faults.draw());
+    const faults = decideFaults(deps, q.command_id);
     if (faults.unreachable) {
-      deps.metrics.faultsInjected.inc({ fault: "unreachable" });
       session.logger.warn(fields, "fault injected: queued command left waiting as if unreachable");
       continue;
     }

@@ -71,6 +71,15 @@ export interface Failing {
   readonly cancelVehicle: boolean;
 }
 
+/** How a command fails whose answer from the vehicle could not be written. */
+export const UNSTORED_ANSWER: Failing = {
+  message: ErrorMessages.databaseUnavailable,
+  phase: "response",
+  action: "command_failed",
+  details: { reason: "the vehicle's answer could not be stored" },
+  cancelVehicle: true,
+};
+
 /** Fails a command that is still ours through the one terminal path; the vehicle is told to stop when asked. */
 export async function failRunning(deps: CommandDeps, entry: InFlight, f: Failing): Promise<void> {
   deps.inFlight.end(entry);
@@ -108,6 +117,21 @@ export async function failUnreachable(deps: CommandDeps, entries: readonly InFli
 }
 
 /**
+ * The injected faults of a command, decided on its first dispatch and the same for every retry
+ * (architecture §3 "Execute"). An injected unreachable is counted in faults_injected_total
+ * once per command, when it is drawn; timeout and malformed when the command launches.
+ */
+export function decideFaults(deps: CommandDeps, commandId: string): FaultDecision {
+  return deps.faultMemory.decide(
+    commandId,
+    () => deps.faults.draw(),
+    (decision) => {
+      if (decision.unreachable) deps.metrics.faultsInjected.inc({ fault: "unreachable" });
+    },
+  );
+}
+
+/**
  * Registers a command that just went in_progress (its deadline armed) and starts it on the
  * vehicle: the in_progress status event, then Execute down the stream. A stream that is
  * already gone fails it at once as undelivered.
@@ -117,6 +141,10 @@ export function launch(deps: CommandDeps, session: VehicleSession, row: CommandR
     { commandId: row.command_id, commandName: row.command_name, session, faults, requestId, timeoutMs: row.timeout_ms },
     row.deadline_at,
     (e) => {
+      if (e.storeFailed) {
+        // The vehicle answered; the database lost it (architecture §4 "Statuses and error strings").
+        return failRunning(deps, e, UNSTORED_ANSWER);
+      }
       session.logger.warn({ ...commandFields(e), timeoutMs: e.timeoutMs, chunks: e.chunks }, "command deadline passed");
       return failRunning(deps, e, {
         message: ErrorMessages.timeout,

@@ -17,10 +17,11 @@ const IDLE_INTERVALS = 3;
 const STALE_INTERVALS = IDLE_INTERVALS + 3;
 
 /**
- * The one connector-wide timer of the vehicle sessions (architecture §3 "Vehicle sessions"),
+ * The connector-wide timers of the vehicle sessions (architecture §3 "Vehicle sessions"),
  * every heartbeat interval: closes streams silent for 3 intervals, writes the sightings
  * (`last_seen_at`) in one batch, then marks offline the online vehicles nobody refreshed for
- * 6 intervals. No per-vehicle timers.
+ * 6 intervals; and every half hello timeout: closes streams whose Hello is overdue. No
+ * per-vehicle timers.
  */
 export interface Housekeeping {
   /** The vehicle of `session` was heard from at `at`; written with the next batch. */
@@ -41,8 +42,10 @@ export function startHousekeeping(deps: {
   readonly metrics: ConnectorMetrics;
   readonly activity: SessionActivity;
   readonly heartbeatIntervalMs: number;
+  /** How long an authenticated stream may take to send its Hello (VEHICLE_HELLO_TIMEOUT_MS). */
+  readonly helloTimeoutMs: number;
 }): Housekeeping {
-  const { pool, logger, metrics, activity, heartbeatIntervalMs } = deps;
+  const { pool, logger, metrics, activity, heartbeatIntervalMs, helloTimeoutMs } = deps;
   let sightings = new Map<string, Sighting>();
   let flushing: Promise<void> | undefined;
   let round: Promise<void> | undefined;
@@ -56,6 +59,20 @@ export function startHousekeeping(deps: {
       }
     }
   };
+
+  const closeStreamsWithoutHello = (): void => {
+    const dueBefore = Date.now() - helloTimeoutMs;
+    for (const [link, stream] of activity.streamsWithoutHello()) {
+      if (stream.openedAt <= dueBefore) {
+        logger.warn({ peer: link.peer }, "vehicle stream sent no Hello in time; closing");
+        activity.helloReceived(link);
+        link.close(new LinkError("deadline_exceeded", `no Hello within ${helloTimeoutMs} ms`));
+      }
+    }
+  };
+  // Closed between 1 and 1.5 hello timeouts after it opened.
+  const helloTimer = setInterval(closeStreamsWithoutHello, Math.max(1, Math.floor(helloTimeoutMs / 2)));
+  helloTimer.unref();
 
   /** Writes the batched sightings; true when the database has them all. */
   const flushSightings = async (): Promise<boolean> => {
@@ -114,6 +131,7 @@ export function startHousekeeping(deps: {
     },
     stop() {
       clearInterval(timer);
+      clearInterval(helloTimer);
     },
     async finish() {
       await round;

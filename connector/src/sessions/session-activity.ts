@@ -4,6 +4,8 @@ import type { LinkError, VehicleLink } from "@sovd/link";
 export interface OpenStream {
   /** Date.now() of the last message from the vehicle; the idle check reads it. */
   lastMessageAt: number;
+  /** Date.now() of when the stream opened; until its Hello arrives the hello check reads it. */
+  readonly openedAt: number;
 }
 
 /**
@@ -14,6 +16,7 @@ export interface OpenStream {
  */
 export class SessionActivity {
   private readonly streams = new Map<VehicleLink, OpenStream>();
+  private readonly awaitingHello = new Map<VehicleLink, OpenStream>();
   private readonly tasks = new Set<Promise<void>>();
   private stopped = false;
 
@@ -34,14 +37,27 @@ export class SessionActivity {
 
   /** An authenticated stream, open until streamEnded; it counts as heard from now. */
   streamOpened(link: VehicleLink): OpenStream {
-    const stream: OpenStream = { lastMessageAt: Date.now() };
+    const now = Date.now();
+    const stream: OpenStream = { lastMessageAt: now, openedAt: now };
     this.streams.set(link, stream);
+    this.awaitingHello.set(link, stream);
     return stream;
+  }
+
+  /** The stream's Hello was accepted: the hello check no longer looks at it. */
+  helloReceived(link: VehicleLink): void {
+    this.awaitingHello.delete(link);
   }
 
   /** The stream's handler is done with it. */
   streamEnded(link: VehicleLink): void {
     this.streams.delete(link);
+    this.awaitingHello.delete(link);
+  }
+
+  /** The open streams whose Hello has not arrived yet. */
+  streamsWithoutHello(): IterableIterator<[VehicleLink, OpenStream]> {
+    return this.awaitingHello.entries();
   }
 
   /** The open streams and when each last heard from its vehicle. */

@@ -37,6 +37,7 @@ export function createSessionManager(deps: {
   commands: CommandEngine;
   vehicleTokenSecret: string;
   heartbeatIntervalMs: number;
+  helloTimeoutMs: number;
   connectorId: string;
 }): SessionManager {
   const activity = new SessionActivity();

@@ -103,6 +103,11 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
     const { link, sessionId, vehicleId } = session;
     const row = await markVehicleOnline(hello, session);
     registry.hold(session);
+    // Before this session takes dispatches: what an earlier session left running ends now.
+    await commands.endInterrupted(session).catch((err: unknown) => {
+      metrics.databaseErrors.inc();
+      session.logger.error({ err }, "could not end the commands of the vehicle's earlier sessions; their deadlines will");
+    });
     const signal = session.subscriptions.signal;
     session.executeSub = await bus.subscribe(executeSubject(vehicleId), { signal });
     handleSubscription(deps, session, session.executeSub, (m) => commands.dispatch.onExecute(session, m));
@@ -188,6 +193,7 @@ export function createVehicleStreamHandler(deps: VehicleStreamDeps): (link: Vehi
           continue;
         }
         const hello = acceptHello(message, tokenVehicleId);
+        activity.helloReceived(link);
         session = createLiveSession(link, hello.vehicleId, deps.logger);
         await admitSession(session, hello);
       }

@@ -319,6 +319,33 @@ export async function vehiclesWithQueuedCommands(db: Queryable, vehicleIds: read
   return new Set(rows.map((r) => r.vehicle_id));
 }
 
+/**
+ * The commands the earlier sessions of these vehicles left running (architecture §3 "Vehicle
+ * sessions"), per vehicle: in progress on a vehicle when a new session of it opens. Their
+ * stream is gone (a vehicle has one session; the connector that held it was killed, or it
+ * closes that session on the claim), so no answer can reach them any more. One statement for a
+ * batch of session opens, so a reconnect storm does not read once per vehicle.
+ */
+export async function listInterruptedCommands(db: Queryable, vehicleIds: readonly string[]): Promise<Map<string, CommandRow[]>> {
+  const found = new Map<string, CommandRow[]>();
+  if (vehicleIds.length === 0) return found;
+  const { rows } = await db.query<CommandRow>(
+    {
+      name: "sovd_interrupted_commands",
+      text: `SELECT ${COMMAND_COLUMNS} FROM commands
+              WHERE vehicle_id = ANY($1::uuid[]) AND status = 'in_progress'
+              ORDER BY started_at, command_id`,
+    },
+    [vehicleIds],
+  );
+  for (const row of rows) {
+    const list = found.get(row.vehicle_id);
+    if (list) list.push(row);
+    else found.set(row.vehicle_id, [row]);
+  }
+  return found;
+}
+
 /** True when the user may still run commands: active, and not a viewer (re-checked at queued delivery). */
 export async function mayRunCommands(db: Queryable, userId: string): Promise<boolean> {
   const { rows } = await db.query<{ ok: boolean }>("SELECT (is_active AND role IN ('engineer', 'admin')) AS ok FROM users WHERE user_id = $1", [

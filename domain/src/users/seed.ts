@@ -1,5 +1,5 @@
 import { fleetIdentity, type Logger, type Pool } from "@sovd/platform";
-import { hashPassword } from "./passwords.js";
+import { hashPassword, verifyPassword } from "./passwords.js";
 
 /** Development users (architecture §5 "Data"). Only ever seeded with NODE_ENV=development. */
 export const DEVELOPMENT_USERS = [
@@ -41,4 +41,18 @@ export async function seed(pool: Pool, opts: { users: readonly InitialUser[]; ve
       [v.vehicleId, v.vin, v.make, v.model, v.year],
     );
   }
+}
+
+/**
+ * The development users still active with their published password (architecture §5
+ * "Data"): a database that was once seeded in development and is now run outside it. The
+ * gateway refuses to start on such a database outside development.
+ */
+export async function activeDevelopmentUsers(pool: Pool): Promise<string[]> {
+  const found: string[] = [];
+  for (const u of DEVELOPMENT_USERS) {
+    const { rows } = await pool.query<{ password_hash: string }>("SELECT password_hash FROM users WHERE username = $1 AND is_active", [u.username]);
+    if (rows[0] && (await verifyPassword(u.password, rows[0].password_hash))) found.push(u.username);
+  }
+  return found;
 }

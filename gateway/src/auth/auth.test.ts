@@ -33,7 +33,7 @@ describe("createAuth", () => {
 
   it("says nothing about the secret when one is configured", async () => {
     const log = capture();
-    const auth = createAuth(loadAuthConfig({ JWT_SECRET: "k".repeat(40) }), { pool: recordingPool().pool, logger: log.logger, registry: createMetricsRegistry() });
+    const auth = createAuth(loadAuthConfig({ JWT_SECRET: "k9-auth-test-secret-0123456789-abcdefghijkl" }), { pool: recordingPool().pool, logger: log.logger, registry: createMetricsRegistry() });
     await auth.close();
     expect(log.text()).not.toContain("JWT_SECRET");
   });
@@ -41,7 +41,7 @@ describe("createAuth", () => {
   it("purges expired tickets, rate limit counters and refresh tokens every five minutes, until closed", async () => {
     vi.useFakeTimers();
     const { pool, statements } = recordingPool();
-    const auth = createAuth(loadAuthConfig({ JWT_SECRET: "k".repeat(40) }), { pool, logger: capture().logger, registry: createMetricsRegistry() });
+    const auth = createAuth(loadAuthConfig({ JWT_SECRET: "k9-auth-test-secret-0123456789-abcdefghijkl" }), { pool, logger: capture().logger, registry: createMetricsRegistry() });
     expect(statements).toEqual([]);
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(statements).toEqual([

@@ -1,8 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { ConfigError } from "@sovd/platform";
 import { describe, expect, it } from "vitest";
 import { loadAuthConfig } from "./config.js";
 
-const SECRET = "s".repeat(32);
+const SECRET = "a-secret-of-at-least-thirty-two-characters";
 
 describe("loadAuthConfig", () => {
   it("requires JWT_SECRET outside development, naming it", () => {
@@ -22,6 +23,32 @@ describe("loadAuthConfig", () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err?.message).toMatch(/JWT_SECRET must be at least 32 characters/);
     expect(err?.message).not.toContain("short-secret-value");
+  });
+
+  it.each([["a".repeat(32)], ["password".repeat(4)], ["ab".repeat(24)]])("refuses a low-entropy secret outside development without echoing it: %s", (secret) => {
+    for (const env of [{ NODE_ENV: "production" }, {}]) {
+      const err = (() => {
+        try {
+          loadAuthConfig({ ...env, JWT_SECRET: secret });
+        } catch (e) {
+          return e as Error;
+        }
+        return undefined;
+      })();
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err?.message).toMatch(/^JWT_SECRET is too predictable for NODE_ENV=production/);
+      expect(err?.message).not.toContain(secret);
+    }
+    // Development takes what it is given (npm start, the compose file).
+    expect(loadAuthConfig({ NODE_ENV: "development", JWT_SECRET: secret }).jwtSecret).toBe(secret);
+  });
+
+  it("accepts random secrets outside development", () => {
+    for (let i = 0; i < 50; i++) {
+      for (const secret of [randomBytes(16).toString("hex"), randomBytes(48).toString("base64")]) {
+        expect(loadAuthConfig({ NODE_ENV: "production", JWT_SECRET: secret }).jwtSecret).toBe(secret);
+      }
+    }
   });
 
   it("generates a random secret in development and says so", () => {

@@ -1,8 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { ConfigError, envInt, envOptional, type Env } from "@sovd/platform";
+import { ConfigError, envInt, envOptional, secretEntropyBits, type Env } from "@sovd/platform";
 
 /** Shortest JWT_SECRET accepted: HS256 wants at least 256 bits of key. */
 const MIN_JWT_SECRET_LENGTH = 32;
+
+/**
+ * Least estimated entropy (secretEntropyBits) of a JWT_SECRET outside development: 32 random
+ * hex digits pass, "a" x 32 or a word repeated to length do not.
+ */
+export const MIN_JWT_SECRET_BITS = 96;
 
 /** Auth settings of one gateway (architecture §4 "Environment variables"), read once at start. */
 export interface AuthConfig {
@@ -27,7 +33,8 @@ export interface AuthConfig {
 
 /**
  * Reads the auth settings. JWT_SECRET is required outside NODE_ENV=development and must be
- * at least 32 characters; development without one gets a random secret (tokens then do not
+ * at least 32 characters, and outside development not low-entropy (architecture §4
+ * "Environment variables"); development without one gets a random secret (tokens then do not
  * survive a restart, and createAuth logs a warning saying so).
  */
 export function loadAuthConfig(env: Env): AuthConfig {
@@ -35,6 +42,11 @@ export function loadAuthConfig(env: Env): AuthConfig {
   const development = env.NODE_ENV === "development";
   if (secret !== undefined && secret.length < MIN_JWT_SECRET_LENGTH) {
     throw new ConfigError(`JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters, got ${secret.length}`);
+  }
+  if (secret !== undefined && !development && secretEntropyBits(secret) < MIN_JWT_SECRET_BITS) {
+    throw new ConfigError(
+      `JWT_SECRET is too predictable for NODE_ENV=${env.NODE_ENV ?? "production"} (repeated or few distinct characters); use a random string, e.g. \`openssl rand -base64 48\``,
+    );
   }
   if (secret === undefined && !development) {
     throw new ConfigError(

@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { BusClosedError, BusTimeoutError, NoRespondersError, type Bus, type Logger, type Pool } from "@sovd/platform";
 import { markQueued, publishCommandEvent, statusEventFromRow, type CommandEnder, type CommandRow } from "@sovd/domain";
 import {
+  DISPATCH_REASON_DATABASE,
   DispatchReplySchema,
   DispatchRequestSchema,
   ErrorMessages,
@@ -11,7 +12,7 @@ import {
   REQUEST_ID_HEADER,
 } from "@sovd/proto";
 import pRetry, { AbortError } from "p-retry";
-import { isDatabaseError } from "../rpc/index.js";
+import { isBusError, isDatabaseError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { CircuitBreakers } from "./circuit-breaker.js";
 
@@ -50,6 +51,15 @@ class VehicleOfflineError extends Error {
 }
 
 type StopReason = "cancelled" | "shutdown";
+
+/** The part a failed dispatch is blamed on, and the message its command fails with. */
+type Blame = "vehicle" | "bus" | "database";
+const FAILURE_MESSAGES: Readonly<Record<Blame, string>> = {
+  vehicle: ErrorMessages.unreachable,
+  bus: ErrorMessages.busUnavailable,
+  database: ErrorMessages.databaseUnavailable,
+};
+
 
 /** Who submitted, for the audit row of a dispatch failure. */
 export interface DispatchClient {
@@ -94,14 +104,20 @@ export function createDispatcher(deps: {
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
   let closing = false;
 
-  async function fail(row: CommandRow, reason: string, attempts: number, client: DispatchClient | undefined): Promise<void> {
+  async function fail(
+    row: CommandRow,
+    reason: string,
+    attempts: number,
+    client: DispatchClient | undefined,
+    errorMessage: string = ErrorMessages.unreachable,
+  ): Promise<void> {
     // Nothing happens when it ended meanwhile (cancelled, or a connector finished it): terminal is
     // terminal. The terminal path logs the failure; the audit row keeps the reason and attempts.
     await deps.ender.end(
       {
         commandId: row.command_id,
         status: "failed",
-        errorMessage: ErrorMessages.unreachable,
+        errorMessage,
         failurePhase: "dispatch",
         audit: {
           action: "command_failed",
@@ -113,6 +129,23 @@ export function createDispatcher(deps: {
       },
       logger,
     );
+  }
+
+  /**
+   * Which part a dispatch failed on (architecture §4 "Statuses and error strings"): the bus
+   * (its connection is lost, or a request timed out while the gateway cannot reach NATS), the
+   * database (the connector could not write the start), or else the vehicle (no connector
+   * holds it, or none answered).
+   */
+  async function whoFailed(err: unknown): Promise<Blame> {
+    if (err instanceof DispatchRejectedError) return err.reason === DISPATCH_REASON_DATABASE ? "database" : "vehicle";
+    if (err instanceof NoRespondersError) return "vehicle";
+    if (isBusError(err)) return "bus";
+    const reachable = await bus.ping().then(
+      () => true,
+      () => false,
+    );
+    return reachable ? "vehicle" : "bus";
   }
 
   async function queue(row: CommandRow, queueTtlMs: number): Promise<void> {
@@ -191,12 +224,15 @@ export function createDispatcher(deps: {
         await queue(row, queueTtlMs!);
         return;
       }
-      breakers.recordFailure(row.vehicle_id);
+      const blame = await whoFailed(err);
+      // Only the vehicle's own failures count towards its circuit breaker, not an outage of ours.
+      if (blame === "vehicle") breakers.recordFailure(row.vehicle_id);
+      else breakers.release(row.vehicle_id);
       if (err instanceof AcceptanceUnknownError) {
         logger.warn(ids, "dispatch of a vehicle-changing command timed out; left to the connector and the deadline sweep");
         return;
       }
-      await fail(row, err instanceof Error ? err.message : String(err), attempts, client);
+      await fail(row, err instanceof Error ? err.message : String(err), attempts, client, FAILURE_MESSAGES[blame]);
     }
   }
 

@@ -1,5 +1,5 @@
 import { decodeCommandEvent } from "@sovd/domain";
-import { AsyncQueue, type Bus, type BusSubscription, type Logger } from "@sovd/platform";
+import { AsyncQueue, BusClosedError, type Bus, type BusSubscription, type Logger } from "@sovd/platform";
 import { allCommandEventsSubject, type CommandEvent } from "@sovd/proto";
 
 /**
@@ -27,40 +27,51 @@ export interface CommandEventHub {
   watch(commandId: string, signal?: AbortSignal): AsyncIterableIterator<HubItem>;
   /** Watchers registered now (leak checks, metrics). */
   watcherCount(): number;
+  /**
+   * Hands an event this gateway publishes itself (a dispatch failure, a cancel, its sweep) to
+   * its own watchers at once, as if it had come back from the bus: they see it even while NATS
+   * is away. The copy that does come back from the bus is a duplicate the watch drops.
+   */
+  deliver(subject: string, data: Uint8Array): void;
   close(): void;
 }
 
 export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; onBusError?: (err: unknown) => void }): Promise<CommandEventHub> {
   const watchers = new Map<string, Set<AsyncQueue<HubItem>>>();
   let count = 0;
+  /** The subscription ended: a new watcher would wait forever, so it ends at once. */
+  let gone = false;
   const subscription: BusSubscription = await deps.bus.subscribe(allCommandEventsSubject);
   const stopResync = deps.bus.onReconnect(() => {
     deps.logger.warn({ watchers: count }, "command events reconnected: watchers catch up from the database");
     for (const queues of watchers.values()) for (const q of queues) q.push(RESYNC);
   });
 
+  const deliver = (subject: string, data: Uint8Array): void => {
+    const commandId = commandIdOf(subject);
+    const queues = commandId && watchers.get(commandId);
+    if (!queues) return;
+    let event: CommandEvent;
+    try {
+      event = decodeCommandEvent(data);
+    } catch (err) {
+      deps.logger.warn({ err, commandId }, "undecodable command event dropped");
+      return;
+    }
+    if (event.commandId !== commandId) return;
+    for (const q of queues) q.push(event);
+  };
+
   void (async () => {
     try {
-      for await (const message of subscription) {
-        const commandId = commandIdOf(message.subject);
-        const queues = commandId && watchers.get(commandId);
-        if (!queues) continue;
-        let event: CommandEvent;
-        try {
-          event = decodeCommandEvent(message.data);
-        } catch (err) {
-          deps.logger.warn({ err, commandId }, "undecodable command event dropped");
-          continue;
-        }
-        if (event.commandId !== commandId) continue;
-        for (const q of queues) q.push(event);
-      }
+      for await (const message of subscription) deliver(message.subject, message.data);
     } catch (err) {
       deps.onBusError?.(err);
       deps.logger.error({ err }, "command event subscription failed");
     } finally {
-      // The bus is gone: end every watcher so its stream ends instead of hanging.
-      for (const queues of watchers.values()) for (const q of queues) q.end(new Error("command events unavailable"));
+      // The bus is gone: end every watcher with a bus failure (`unavailable`, retryable) instead of hanging.
+      gone = true;
+      for (const queues of watchers.values()) for (const q of queues) q.end(new BusClosedError("command events unavailable"));
     }
   })();
 
@@ -79,11 +90,13 @@ export async function createCommandEventHub(deps: { bus: Bus; logger: Logger; on
       const onAbort = (): void => queue.end();
       set.add(queue);
       count++;
-      if (signal?.aborted) queue.end();
+      if (gone) queue.end(new BusClosedError("command events unavailable"));
+      else if (signal?.aborted) queue.end();
       else signal?.addEventListener("abort", onAbort, { once: true });
       return queue;
     },
     watcherCount: () => count,
+    deliver,
     close() {
       stopResync();
       subscription.unsubscribe();
@@ -98,4 +111,23 @@ const SUFFIX = ".events";
 function commandIdOf(subject: string): string | undefined {
   if (!subject.startsWith(PREFIX) || !subject.endsWith(SUFFIX)) return undefined;
   return subject.slice(PREFIX.length, subject.length - SUFFIX.length);
+}
+
+/**
+ * `bus` for the gateway's own publishers: every command event it publishes also goes to
+ * `hub.deliver` first (architecture §3 "Watch"), so this gateway's watchers see the command
+ * end even when the publish cannot reach NATS. Everything else is the bus itself.
+ */
+export function withLocalCommandEvents(bus: Bus, hub: Pick<CommandEventHub, "deliver">): Bus {
+  const publish: Bus["publish"] = (subject, data, headers) => {
+    hub.deliver(subject, data);
+    bus.publish(subject, data, headers);
+  };
+  return new Proxy(bus, {
+    get(target, prop) {
+      if (prop === "publish") return publish;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

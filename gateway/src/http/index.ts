@@ -5,4 +5,4 @@
  */
 export { startDualProtocolServer, type DualProtocolServer, type DualProtocolServerOptions } from "./dual-protocol-server.js";
 export { createHttpHandlers, createWebAppFallback, type HttpHandlersDeps } from "./handlers.js";
-export { rpcContextValues } from "./request-info.js";
+export { hostOf, rpcContextValues } from "./request-info.js";

@@ -116,6 +116,8 @@ describe("toConnectError", () => {
     expect(connectOf(new InvalidArgumentError("page_size", "must be between 1 and 200"))).toEqual([Code.InvalidArgument, "page_size: must be between 1 and 200"]);
     expect(connectOf(new NotFoundError("command"))).toEqual([Code.NotFound, "command not found"]);
     expect(connectOf(new BusClosedError())).toEqual([Code.Unavailable, "service temporarily unavailable"]);
+    // A wrapper around a lost NATS connection is still the bus's failure.
+    expect(connectOf(new Error("watch failed", { cause: new BusClosedError("NATS connection lost (DISCONNECT)") }))).toEqual([Code.Unavailable, "service temporarily unavailable"]);
     expect(connectOf(new Error("SELECT * FROM users failed at /srv/app.ts:12"))).toEqual([Code.Internal, "internal error"]);
   });
 });

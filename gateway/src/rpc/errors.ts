@@ -120,8 +120,11 @@ export function isDatabaseError(err: unknown): boolean {
   return causeChain(err).some((e) => isServerError(e) || isSocketFailure(e) || isDriverConnectionFailure(e));
 }
 
-/** Whether an error is a failure of the bus itself (not "no responders" or a timeout, which are domain outcomes). */
-export const isBusError = (err: unknown): boolean => err instanceof BusClosedError;
+/**
+ * Whether an error is a failure of the bus itself (its connection lost or closed, anywhere on
+ * the cause chain); "no responders" and a timeout are domain outcomes, not this.
+ */
+export const isBusError = (err: unknown): boolean => causeChain(err).some((e) => e instanceof BusClosedError);
 
 /**
  * The Connect error a client sees for `err`. Unexpected errors are logged (with the request

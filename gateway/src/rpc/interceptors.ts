@@ -1,6 +1,7 @@
 import { ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import type { Logger } from "@sovd/platform";
 import { isBusError, isDatabaseError, toConnectError } from "./errors.js";
+import { isBinaryParseError, parseErrorAsInvalidArgument } from "./parse-errors.js";
 import { codeLabel, type GatewayMetrics } from "../metrics.js";
 import { clientInfoKey } from "../request-context.js";
 
@@ -61,6 +62,8 @@ export function createErrorInterceptor(deps: { logger: Logger; metrics: GatewayM
   return (next) => async (req) => {
     const { requestId } = req.contextValues.get(clientInfoKey);
     const map = (err: unknown): ConnectError => {
+      // A stream's request is parsed inside the interceptors: a body that is no message is the caller's.
+      if (isBinaryParseError(err)) return parseErrorAsInvalidArgument(err, req.method.input.typeName);
       if (isDatabaseError(err)) deps.metrics.databaseErrors.inc();
       if (isBusError(err)) deps.metrics.busErrors.inc();
       return toConnectError(err, deps.logger.child({ requestId, rpc: `${req.service.typeName}/${req.method.name}` }));

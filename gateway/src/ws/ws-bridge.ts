@@ -5,8 +5,9 @@ import { getCommandRow } from "@sovd/domain";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { canSeeCommand, InvalidTokenError, type Principal } from "../auth/index.js";
 import { isUuid } from "../rpc/index.js";
+import { hostOf } from "../http/index.js";
 import type { CommandEventHub } from "../commands/event-hub.js";
-import { watchCommandEvents } from "../commands/watch.js";
+import { resumingWatch } from "./resuming-watch.js";
 import { NotFoundError } from "../rpc/index.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { parseClientAction, toWsEvent, WsProtocolError, type WsServerEvent } from "./ws-messages.js";
@@ -54,6 +55,25 @@ interface Connection {
   alive: boolean;
 }
 
+/**
+ * Whether a browser page may open the bridge (architecture §7 "Gateway HTTP"): browsers do not
+ * apply CORS to WebSockets, so the bridge checks `Origin` itself, as the HTTP side does. No
+ * `Origin` (a non-browser client), the gateway's own origin (same host as the request) and
+ * the CORS_ORIGINS are allowed; any other page is refused.
+ */
+function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.has(origin)) return true;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return false;
+  }
+  return host !== "" && host === hostOf(req);
+}
+
 /** Close reasons are at most 123 bytes (RFC 6455 §5.5). */
 const reason = (text: string): string => Buffer.from(text).subarray(0, 123).toString();
 
@@ -72,10 +92,13 @@ export function createWsBridge(deps: {
   metrics: GatewayMetrics;
   authenticate: StreamAuthenticator;
   config: WsBridgeConfig;
+  /** Browser origins allowed besides the gateway's own (CORS_ORIGINS, as the HTTP side). */
+  allowedOrigins: readonly string[];
 }): WsBridge {
   const { pool, events, logger, metrics, config } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const connections = new Set<Connection>();
+  const allowedOrigins = new Set(deps.allowedOrigins);
   let closing = false;
   // The request id (the caller's when sane, else a new one) is returned on the 101 response too.
   wss.on("headers", (headers, req) => headers.push(`${REQUEST_ID_HEADER}: ${req.headers[REQUEST_ID_HEADER] as string}`));
@@ -120,7 +143,7 @@ export function createWsBridge(deps: {
     conn.subscriptions.set(commandId, controller);
     void (async () => {
       try {
-        const stream = watchCommandEvents({ pool, events, logger, active: metrics.watchStreamsActive }, commandId, {
+        const stream = resumingWatch({ pool, events, logger, active: metrics.watchStreamsActive }, commandId, {
           signal: controller.signal,
           canSee: (row) => canSeeCommand(principal, row.user_id),
           kind: "websocket",
@@ -211,6 +234,11 @@ export function createWsBridge(deps: {
         return true;
       }
       req.headers[REQUEST_ID_HEADER] = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
+      if (!originAllowed(req, allowedOrigins)) {
+        logger.info({ requestId: req.headers[REQUEST_ID_HEADER], origin: req.headers.origin }, "websocket refused: origin not allowed");
+        socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 18\r\n\r\norigin not allowed");
+        return true;
+      }
       let commandId: string;
       try {
         commandId = decodeURIComponent(match[1]!);

@@ -49,6 +49,33 @@ const toMessage = (m: Msg): BusMessage => ({
 
 const isNatsError = (e: unknown): e is NatsError => e instanceof Error && "code" in e;
 
+/** The NATS client's errors that mean "no connection to the server" (disconnected, reconnecting, closed). */
+const CONNECTION_LOST: ReadonlySet<string> = new Set([
+  ErrorCode.Disconnect,
+  ErrorCode.ConnectionClosed,
+  ErrorCode.ConnectionDraining,
+  ErrorCode.ConnectionRefused,
+  ErrorCode.ConnectionTimeout,
+]);
+
+/**
+ * A NATS connection failure as the Bus's BusClosedError, so callers tell a bus outage from
+ * their own failures (the gateway answers `unavailable`, architecture §4 "RPC errors");
+ * anything else unchanged.
+ */
+function busError(e: unknown): unknown {
+  return isNatsError(e) && CONNECTION_LOST.has(e.code) ? new BusClosedError(`NATS connection lost (${e.code})`, { cause: e }) : e;
+}
+
+/** Runs a round trip to the server, reporting a lost connection as BusClosedError. */
+async function roundTrip<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw busError(e);
+  }
+}
+
 /**
  * The bus on a real NATS server. Reconnects forever (`maxReconnectAttempts: -1`; the NATS
  * client's default gives up after 10 attempts); subscriptions survive reconnects.
@@ -98,7 +125,12 @@ export async function createNatsBus(opts: NatsBusOptions): Promise<Bus> {
       void sub.closed.finally(release);
       if (subOpts.signal?.aborted) release();
       else subOpts.signal?.addEventListener("abort", release, { once: true });
-      await flushAfterThisTurn();
+      try {
+        await flushAfterThisTurn();
+      } catch (e) {
+        release();
+        throw busError(e);
+      }
       const subscription: BusSubscription = {
         subject,
         unsubscribe: release,
@@ -121,16 +153,16 @@ export async function createNatsBus(opts: NatsBusOptions): Promise<Bus> {
       } catch (e) {
         if (isNatsError(e) && e.code === ErrorCode.NoResponders) throw new NoRespondersError(subject, { cause: e });
         if (isNatsError(e) && e.code === ErrorCode.Timeout) throw new BusTimeoutError(subject, { cause: e });
-        throw e;
+        throw busError(e);
       }
     },
-    flush: () => nc.flush(),
+    flush: () => roundTrip(() => nc.flush()),
     async ping() {
       if (nc.isClosed()) throw new BusClosedError("NATS connection is closed");
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          nc.rtt(),
+          roundTrip(() => nc.rtt()),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new BusTimeoutError("PING")), 2000);
           }),
