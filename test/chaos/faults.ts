@@ -191,7 +191,7 @@ export async function seededFaultRates(ctx: FaultContext): Promise<FaultRow[]> {
     await topo.waitFleetOnline(60_000);
     const from = load.records.length;
     load.start({ vehicleIds: topo.vehicleIds, inFlight: plan.inFlight, maxCommands: n });
-    await load.stop();
+    await load.drain();
     await judge(row, load.since(from), topo.db, plan.sweepIntervalMs, plan.commandTimeoutMs + 10_000);
     row.exits = topo.unexpectedExits.length - exitsBefore;
     for (const [kind, rate] of Object.entries(RATES) as Array<[keyof typeof RATES, number]>) {

@@ -105,13 +105,19 @@ function connectCase(i: number, token: string): HttpCase {
       return { ...base, kind: "random JSON", headers: hdr(ctJson), body: wrap(Buffer.from(JSON.stringify(v))), mustFail: !isObject };
     }
     case 1:
-      return { ...base, kind: "wrong types", headers: hdr(ctJson), body: wrap(Buffer.from(JSON.stringify(wrongTypes(rpc.input)))), mustFail: true };
+      // Unknown fields are ignored (Connect's JSON default): only a message with fields can be given wrong types.
+      return { ...base, kind: "wrong types", headers: hdr(ctJson), body: wrap(Buffer.from(JSON.stringify(wrongTypes(rpc.input)))), mustFail: rpc.input.fields.length > 0 };
     case 2:
       return { ...base, kind: "huge string", headers: hdr(ctJson), body: wrap(Buffer.from(JSON.stringify({ [firstStringField(rpc.input)]: "x".repeat(randomInt(70_000, 2_000_000)) }))), mustFail: true };
-    case 3:
-      return { ...base, kind: "deep nesting", headers: hdr(ctJson), body: wrap(Buffer.from(deepJson(randomInt(2000, 20_000)))), mustFail: true };
+    case 3: {
+      const levels = randomInt(2000, 20_000);
+      const top = randomInt(2) === 0;
+      const body = top ? `${"[".repeat(levels)}${"]".repeat(levels)}` : `{"${firstStringField(rpc.input)}":${'{"a":'.repeat(levels)}1${"}".repeat(levels)}}`;
+      return { ...base, kind: "deep nesting", headers: hdr(ctJson), body: wrap(Buffer.from(body)), mustFail: top || rpc.input.fields.length > 0 };
+    }
     case 4:
-      return { ...base, kind: "invalid UTF-8", headers: hdr(ctJson), body: wrap(Buffer.concat([Buffer.from(`{"${firstStringField(rpc.input)}":"`), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('"}')])), mustFail: true };
+      // Decoded with replacement characters, then validated like any other value: no 2xx is required to fail.
+      return { ...base, kind: "invalid UTF-8", headers: hdr(ctJson), body: wrap(Buffer.concat([Buffer.from(`{"${firstStringField(rpc.input)}":"`), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('"}')])), mustFail: false };
     case 5: {
       const bytes = randomBytes(randomInt(1, 400));
       let decodes = true;
@@ -162,12 +168,25 @@ const TRAVERSALS = [
 interface Answer {
   readonly status: number;
   readonly body: string;
+  /** A stream that was accepted and was still open after a while. */
+  readonly open?: boolean;
 }
 
-function send(agent: Agent, base: URL, c: { method: string; path: string; headers: Record<string, string>; body?: Buffer }): Promise<Answer | string> {
+/** Bodies above the gateway's read limit (GATEWAY_READ_MAX_BYTES): refusing one may reset the connection. */
+const READ_MAX_BYTES = 64 * 1024;
+
+function send(agent: Agent, base: URL, c: { method: string; path: string; headers: Record<string, string>; body?: Buffer; streaming?: boolean }): Promise<Answer | string> {
   return new Promise((resolve) => {
-    const req = request({ host: base.hostname, port: base.port, method: c.method, path: c.path, headers: c.headers, agent, timeout: 15_000 }, (res) => {
+    const req = request({ host: base.hostname, port: base.port, method: c.method, path: c.path, headers: c.headers, agent, timeout: 10_000 }, (res) => {
       const parts: Buffer[] = [];
+      if (c.streaming && res.statusCode === 200) {
+        // A stream the server accepted (WatchVehicles never ends): look at what came in 1.5 s.
+        setTimeout(() => {
+          if (res.complete) return;
+          resolve({ status: 200, body: Buffer.concat(parts).toString("latin1"), open: true });
+          req.destroy();
+        }, 1500);
+      }
       let size = 0;
       res.on("data", (d: Buffer) => {
         size += d.length;
@@ -177,7 +196,10 @@ function send(agent: Agent, base: URL, c: { method: string; path: string; header
       res.on("error", () => resolve("response broke off"));
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", (err: NodeJS.ErrnoException) => resolve(err.message === "timeout" ? "no answer in 15 s" : `connection error ${err.code ?? err.message}`));
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      if ((err.code === "ECONNRESET" || err.code === "EPIPE") && (c.body?.length ?? 0) > READ_MAX_BYTES) return resolve({ status: 413, body: "connection closed on an oversized body" });
+      resolve(err.message === "timeout" ? "no answer in 10 s" : `connection error ${err.code ?? err.message}`);
+    });
     req.end(c.body);
   });
 }
@@ -195,14 +217,21 @@ function judgeConnect(c: HttpCase, a: Answer | string): string | undefined {
   if (a.status >= 500) return `HTTP ${a.status}${code ? ` ${code}` : ""}`;
   if (code === "internal" || code === "unknown") return `code ${code}`;
   const failedStream = c.streaming && a.status === 200 && code !== undefined;
-  if (c.mustFail && a.status < 300 && !failedStream) return `HTTP ${a.status} accepted`;
+  if (c.mustFail && a.status < 300 && !failedStream) return `HTTP ${a.status} accepted${a.open ? " (stream left open)" : ""}`;
   return undefined;
 }
+
+/** A 2xx that was no error (a request that turned out valid), by kind: reported, not failed. */
+const accepted = (c: HttpCase, a: Answer | string): boolean => typeof a !== "string" && a.status < 300 && connectCode(a, c.streaming) === undefined;
 
 interface Tally {
   sent: number;
   clear: number;
   unclear: Record<string, number>;
+  /** Requests that turned out valid and were served (unknown fields are ignored, random bytes can decode). */
+  accepted: Record<string, number>;
+  /** The first few unclear answers with the RPC they came from. */
+  examples: string[];
   notes: string[];
 }
 
@@ -230,7 +259,10 @@ async function connectRpcs(gateway: string, token: string, n: number, t: Tally):
   const base = new URL(gateway);
   await pool(range(n), 16, async (i) => {
     const c = connectCase(i, token);
-    const why = judgeConnect(c, await send(agent, base, c));
+    const a = await send(agent, base, { ...c, streaming: c.streaming });
+    const why = judgeConnect(c, a);
+    if (why === undefined && accepted(c, a)) t.accepted[c.kind] = (t.accepted[c.kind] ?? 0) + 1;
+    if (why !== undefined && t.examples.length < 12 && !t.examples.some((e) => e.startsWith(`${c.kind}: ${why} at`))) t.examples.push(`${c.kind}: ${why} at ${c.path.split("?")[0]}`);
     bump(t, why === undefined ? undefined : `${c.kind}: ${why}`);
   });
   agent.destroy();
@@ -290,7 +322,8 @@ async function staticTraversal(gateway: string, n: number, t: Tally): Promise<vo
 }
 
 /** One bridge connection per case: bad credentials at the handshake, or garbage after a good one. */
-async function websocket(ctx: FaultContext, gateway: string, token: string, commandId: string, n: number, t: Tally): Promise<void> {
+/** Returns how many stream tickets it made itself (rows that are no refused request's). */
+async function websocket(ctx: FaultContext, gateway: string, token: string, commandId: string, n: number, t: Tally): Promise<number> {
   const ws = gateway.replace(/^http/, "ws");
   const headers = { authorization: `Bearer ${token}` };
   const ticket = async (): Promise<string> => {
@@ -298,9 +331,12 @@ async function websocket(ctx: FaultContext, gateway: string, token: string, comm
     return ((await res.json()) as { ticket: string }).ticket;
   };
   let foreignOrigin = 0;
+  let tickets = 0;
   await pool(range(n), 8, async (i) => {
     const variant = i % 10;
-    let url = `${ws}/ws/responses/${commandId}?ticket=${encodeURIComponent(await ticket().catch(() => "x"))}`;
+    const good = variant >= 5 ? await ticket().catch(() => undefined) : undefined;
+    if (good) tickets++;
+    let url = `${ws}/ws/responses/${commandId}?ticket=${encodeURIComponent(good ?? "x")}`;
     let origin: string | undefined;
     if (variant === 0) url = `${ws}/ws/responses/${commandId}`;
     else if (variant === 1) url = `${ws}/ws/responses/${commandId}?ticket=${randomBytes(20).toString("hex")}`;
@@ -309,15 +345,16 @@ async function websocket(ctx: FaultContext, gateway: string, token: string, comm
     else if (variant === 4) url = `${ws}/ws/responses/not-a-uuid-${"z".repeat(3000)}?ticket=x`;
     else if (variant === 5) origin = "http://evil.example";
     const handshakeOnly = variant <= 4;
-    const frame = (): { data: Buffer | string; binary: boolean } =>
+    const frame = (): { kind: string; data: Buffer | string; binary: boolean } =>
       pick([
-        { data: randomBytes(randomInt(1, 2000)), binary: true },
-        { data: JSON.stringify(randomJson()), binary: false },
-        { data: JSON.stringify({ action: pick(["subscribe", "unsubscribe", "explode", 7]), command_id: pick([randomBytes(8).toString("hex"), 12, null, "../../x", "x".repeat(5000)]) }), binary: false },
-        { data: "x".repeat(randomInt(20_000, 200_000)), binary: false },
-        { data: Buffer.from([0x7b, 0xc3, 0x28, 0xff, 0x7d]), binary: false },
-        { data: deepJson(5000), binary: false },
+        { kind: "binary frame", data: randomBytes(randomInt(1, 2000)), binary: true },
+        { kind: "random JSON", data: JSON.stringify(randomJson()), binary: false },
+        { kind: "bad action", data: JSON.stringify({ action: pick(["subscribe", "explode", 7]), command_id: pick([randomBytes(8).toString("hex"), 12, null, "../../x", "x".repeat(5000)]) }), binary: false },
+        { kind: "huge frame", data: "x".repeat(randomInt(20_000, 200_000)), binary: false },
+        { kind: "invalid UTF-8", data: Buffer.from([0x7b, 0xc3, 0x28, 0xff, 0x7d]), binary: false },
+        { kind: "deep nesting", data: deepJson(5000), binary: false },
       ]);
+    let frameKind = "";
     const why = await new Promise<string | undefined>((resolve) => {
       const sock = new WebSocket(url, { perMessageDeflate: false, ...(origin ? { origin } : {}) });
       let opened = false;
@@ -328,16 +365,18 @@ async function websocket(ctx: FaultContext, gateway: string, token: string, comm
         sock.terminate();
         resolve(w);
       };
-      const timer = setTimeout(() => done(sent && errorMessages === 0 ? "garbage frame answered with silence" : undefined), 3000);
+      const timer = setTimeout(() => done(handshakeOnly && opened ? "bad credentials left open" : sent && errorMessages === 0 ? `${frameKind} answered with silence` : undefined), 3000);
       sock.on("open", () => {
         opened = true;
         if (origin) {
           foreignOrigin++;
           return done("foreign Origin accepted");
         }
-        if (handshakeOnly) return done("handshake with bad credentials accepted");
+        // Bad credentials: the bridge accepts the upgrade and closes with 1008 (architecture §4 "WebSocket messages").
+        if (handshakeOnly) return;
         setTimeout(() => {
           const f = frame();
+          frameKind = f.kind;
           sent = true;
           sock.send(f.data, { binary: f.binary });
         }, 50);
@@ -353,13 +392,15 @@ async function websocket(ctx: FaultContext, gateway: string, token: string, comm
       sock.on("error", () => undefined);
       sock.on("close", (code) => {
         if (!opened) return done(undefined);
-        done([1011, 1006].includes(code) && sent ? `closed ${code}` : undefined);
+        if (handshakeOnly) return done(code === 1008 ? undefined : `bad credentials closed with ${code}, not 1008`);
+        done([1011, 1006].includes(code) && sent ? `${frameKind} closed ${code}` : undefined);
       });
     });
     bump(t, why === undefined ? undefined : `WebSocket: ${why}`);
   });
   if (foreignOrigin) t.notes.push(`${foreignOrigin} WebSocket handshakes with a foreign Origin accepted`);
   void ctx;
+  return tickets;
 }
 
 /** The vehicle port: raw TCP garbage, bad tokens, garbage frames and chunks nobody asked for. */
@@ -379,13 +420,14 @@ async function vehiclePort(ctx: FaultContext, n: number, t: Tally, newVehicles: 
       });
       return bump(t, why);
     }
+    const kind = ["raw TCP", "bad token", "garbage frame before Hello", "Hello with bad fields", "chunks for commands never given", "garbage frame after Hello"][variant]!;
     const index = 900_000_000 + randomInt(1_000_000);
     const identity = fleetIdentity(index);
     let v: RawVehicle | undefined;
     try {
       v = await connectRawVehicle({ port, identity, secret: DEVELOPMENT_VEHICLE_SECRET, token: variant === 1 ? pick([null, "garbage", "Bearer x", "e30.e30.e30"]) : undefined });
       if (variant === 2) v.sendFrame(randomBytes(randomInt(1, 3000)));
-      else if (variant === 3) v.hello({ vin: pick(["x".repeat(100_000), "\ud800", "", "1"]), make: "y".repeat(randomInt(1, 50_000)), year: pick([-1, 0, 99999]) });
+      else if (variant === 3) v.hello({ vin: pick(["x".repeat(100_000), "\ud800", "", "1"]), make: "y".repeat(randomInt(1, 50_000)), year: pick([0, 99999, 4294967295]) });
       else if (variant === 4) {
         v.hello();
         newVehicles.push(index);
@@ -402,9 +444,10 @@ async function vehiclePort(ctx: FaultContext, n: number, t: Tally, newVehicles: 
       let why: string | undefined;
       if (status === undefined) why = variant === 4 ? undefined : "stream left open after bad input";
       else if (status.code === "internal" || status.code === "unknown") why = `status ${status.code}`;
-      bump(t, why === undefined ? undefined : `vehicle port: ${why}`);
+      bump(t, why === undefined ? undefined : `vehicle port, ${kind}: ${why}`);
+      if (why !== undefined && status?.details && !t.examples.some((e) => e.startsWith(`vehicle port, ${kind}`))) t.examples.push(`vehicle port, ${kind}: ${why}: ${status.details.slice(0, 80)}`);
     } catch (err) {
-      bump(t, `vehicle port: client error ${(err as Error).message.slice(0, 60)}`);
+      bump(t, `vehicle port, ${kind}: client error ${(err as Error).message.slice(0, 60)}`);
     } finally {
       await v?.[Symbol.asyncDispose]();
     }
@@ -428,11 +471,11 @@ export async function hostileInput(ctx: FaultContext): Promise<FaultRow> {
   const name = `hostile input (${n.toLocaleString("en")} requests: every RPC, gRPC, static files, WebSocket, vehicle port)`;
   progress(`fault: ${name}`);
   const row = emptyRow(name);
-  const t: Tally = { sent: 0, clear: 0, unclear: {}, notes: [] };
+  const t: Tally = { sent: 0, clear: 0, unclear: {}, accepted: {}, examples: [], notes: [] };
   const exitsBefore = topo.unexpectedExits.length;
   // A command of the engineer's own to point bridge connections at.
   load.start({ vehicleIds: topo.vehicleIds.slice(0, 1), inFlight: 1, maxCommands: 1 });
-  await load.stop();
+  await load.drain();
   const commandId = load.records.at(-1)!.commandId!;
   const rowsBefore = await rowCounts(ctx);
   const rssBefore = topo.rss();
@@ -449,12 +492,13 @@ export async function hostileInput(ctx: FaultContext): Promise<FaultRow> {
   const shares = { connect: Math.round(n * 0.78), grpc: Math.round(n * 0.05), static: Math.round(n * 0.07), ws: Math.round(n * 0.05) };
   const vehicle = n - shares.connect - shares.grpc - shares.static - shares.ws;
   const newVehicles: number[] = [];
+  let ownTickets = 0;
   await Promise.all([
     connectRpcs(gws[0]!, load.token, Math.ceil(shares.connect / 2), t),
     connectRpcs(gws[1 % gws.length]!, load.token, Math.floor(shares.connect / 2), t),
     grpcGarbage(gws[0]!, load.token, shares.grpc, t),
     staticTraversal(gws[1 % gws.length]!, shares.static, t),
-    websocket(ctx, gws[0]!, load.token, commandId, shares.ws, t),
+    websocket(ctx, gws[0]!, load.token, commandId, shares.ws, t).then((k) => void (ownTickets = k)),
     vehiclePort(ctx, vehicle, t, newVehicles),
   ]);
 
@@ -476,7 +520,7 @@ export async function hostileInput(ctx: FaultContext): Promise<FaultRow> {
   const rssAfter = topo.rss();
   const rowsAfter = await rowCounts(ctx);
   const written = Object.entries(rowsAfter)
-    .map(([k, v]) => [k, v - rowsBefore[k]! - (k === "vehicles" ? newVehicles.length : 0)] as const)
+    .map(([k, v]) => [k, v - rowsBefore[k]! - (k === "vehicles" ? newVehicles.length : k === "stream_tickets" ? ownTickets : 0)] as const)
     .filter(([, d]) => d !== 0);
   row.commands = t.sent;
   row.completed = t.clear;
@@ -489,10 +533,12 @@ export async function hostileInput(ctx: FaultContext): Promise<FaultRow> {
     .filter((k) => rssBefore[k] !== undefined && !k.startsWith("fleet"))
     .map((k) => [k, (rssAfter[k]! - rssBefore[k]!) / 2 ** 20] as const);
   row.notes.push(`RSS growth MiB: ${growth.map(([k, g]) => `${k} ${g.toFixed(0)}`).join(", ")}`);
-  for (const [k, g] of growth) if (g > 64) row.problems.push(`${k} grew ${g.toFixed(0)} MiB`);
+  for (const [k, g] of growth) if (g > 100) row.problems.push(`${k} grew ${g.toFixed(0)} MiB`);
   const unclear = Object.values(t.unclear).reduce((s, v) => s + v, 0);
   if (unclear) row.problems.push(`${unclear} answers were not a clear error`);
   row.notes.push(...t.notes);
+  if (Object.keys(t.accepted).length) row.notes.push(`served because valid after all (unknown fields ignored, bytes that decode): ${Object.entries(t.accepted).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+  for (const e of t.examples) row.notes.push(`example: ${e}`);
   row.recoveryMs = (await load.probe(topo.vehicleIds, 8000)) ? 0 : null;
   await topo.heal();
   return checkInvariants(row);

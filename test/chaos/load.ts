@@ -153,6 +153,11 @@ export class Load {
   /** Stops issuing and waits until every command's watchers are done (each is bounded). */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.drain();
+  }
+
+  /** Waits until the run has issued all it was asked to and every command is done. */
+  async drain(): Promise<void> {
     await this.loops;
     while (this.live.size > 0) await Promise.allSettled([...this.live]);
   }
@@ -180,7 +185,7 @@ export class Load {
     };
     if (rec.api === "one-call") {
       // SubmitAndWatch: the first message names the command; the rest is a watch.
-      const signal = AbortSignal.timeout(Math.max(1, bound - monoMs()));
+      const signal = AbortSignal.timeout(Math.ceil(Math.max(1, bound - monoMs())));
       const stream = connectSession.commands.submitAndWatch({ submit }, { headers: connectSession.headers, signal })[Symbol.asyncIterator]();
       try {
         const first = await stream.next();
@@ -222,7 +227,7 @@ export class Load {
     let stream = initial;
     while (w.terminal === undefined && monoMs() < bound) {
       try {
-        stream ??= s.commands.watchCommand({ commandId, afterSequence: lastDelivered(w) }, { headers: s.headers, signal: AbortSignal.timeout(Math.max(1, bound - monoMs())) });
+        stream ??= s.commands.watchCommand({ commandId, afterSequence: lastDelivered(w) }, { headers: s.headers, signal: AbortSignal.timeout(Math.ceil(Math.max(1, bound - monoMs()))) });
         for await (const e of stream) {
           if (e.event.case === "response") deliver(w, e.event.value.sequenceNumber);
           else if (e.event.case === "status" && STORED[e.event.value.status]) w.terminal = STORED[e.event.value.status];
@@ -230,7 +235,8 @@ export class Load {
         if (w.terminal === undefined) w.endsWithoutTerminal++;
       } catch (err) {
         const code = codeName(err);
-        if (code === "aborted" || (err instanceof ConnectError && err.code === Code.DeadlineExceeded && monoMs() >= bound)) break;
+        // Our own bound ended the call (connect reports the abort as canceled or deadline_exceeded).
+        if (code === "aborted" || monoMs() >= bound - 5) break;
         w.errors.push(code);
       }
       stream = undefined;
@@ -255,7 +261,8 @@ export class Load {
       }
       await new Promise<void>((resolve) => {
         const ws = new WebSocket(`${base}/ws/responses/${commandId}?ticket=${encodeURIComponent(ticket)}&after_sequence=${lastDelivered(w)}`, { perMessageDeflate: false });
-        const timer = setTimeout(() => ws.terminate(), Math.max(1, bound - monoMs()));
+        let timedOut = false;
+        const timer = setTimeout(() => ((timedOut = true), ws.terminate()), Math.max(1, bound - monoMs()));
         ws.on("message", (data) => {
           let m: { event?: string; sequence_number?: number; status?: string; error_message?: string };
           try {
@@ -265,6 +272,7 @@ export class Load {
             return;
           }
           if (m.event === "response" && typeof m.sequence_number === "number") deliver(w, m.sequence_number);
+          else if (m.event === "error" && m.error_message === "internal error") w.errors.push("ws error event: internal error");
           else if (m.event === "status" && m.status && ["completed", "failed", "cancelled"].includes(m.status)) {
             w.terminal = m.status;
             ws.close();
@@ -273,7 +281,7 @@ export class Load {
         ws.on("error", () => undefined);
         ws.once("close", (code) => {
           clearTimeout(timer);
-          if (w.terminal === undefined && monoMs() < bound) w.errors.push(`ws close ${code}`);
+          if (w.terminal === undefined && !timedOut) w.errors.push(`ws close ${code}`);
           resolve();
         });
       });

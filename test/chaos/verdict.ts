@@ -62,7 +62,7 @@ export function emptyRow(fault: string): FaultRow {
 const bump = (m: Record<string, number>, k: string, n = 1): void => void (m[k] = (m[k] ?? 0) + n);
 
 /** Codes a client must never get: a failure of the system is `unavailable`, a bad request `invalid_argument`. */
-const UNCLEAR = new Set(["Internal", "Unknown", "ws close 1011", "ws close 1006"]);
+const UNCLEAR = new Set(["Internal", "Unknown", "ws close 1011", "ws close 1006", "ws error event: internal error"]);
 
 interface StoredCommand {
   command_id: string;
@@ -140,7 +140,13 @@ export async function judge(row: FaultRow, records: readonly CommandRecord[], db
       for (const e of w.errors) bump(row.streamErrors, e);
       if (w.endsWithoutTerminal > 0) bump(row.streamErrors, `${w.kind} stream ended without the terminal status`, w.endsWithoutTerminal);
       for (const s of w.seqs) seen.add(s);
-      if (w.terminal === undefined) row.watchersNotEnded++;
+      if (w.terminal === undefined) {
+        row.watchersNotEnded++;
+        if (row.watchersNotEnded <= 5)
+          row.notes.push(
+            `not ended: ${w.kind} watcher of ${r.api} command ${r.commandId} (stored ${byId.get(r.commandId)?.status ?? "?"}), saw [${w.seqs.join(",")}] of ${have.size} stored, ${w.reconnects} reconnects, errors [${w.errors.join(", ")}]`,
+          );
+      }
       else for (const s of have) if (!w.seqs.includes(s)) row.unseen++;
     }
     row.chunksSeen += seen.size;
