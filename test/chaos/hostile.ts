@@ -132,9 +132,14 @@ function connectCase(i: number, token: string): HttpCase {
       return { ...base, kind: "bad content type", headers: hdr(pick(["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1"])), body: Buffer.from("a=1&b=2"), mustFail: true };
     case 7:
       return { ...base, kind: "truncated JSON", headers: hdr(ctJson), body: wrap(Buffer.from(`{"${firstStringField(rpc.input)}":"abc`)), mustFail: true };
-    case 8:
+    case 8: {
       // A streaming envelope that lies about its length or claims compression nobody negotiated.
-      return { ...base, kind: "bad envelope", headers: hdr(rpc.streaming ? "application/connect+json" : "application/json"), body: rpc.streaming ? envelope(pick([0, 1, 0x80]), Buffer.from("{}"), pick([0, 1000, -1])) : Buffer.from("\x00\x00\x00\x00\x05{}"), mustFail: rpc.streaming ? true : true };
+      // An unknown flag bit on an honest envelope of `{}` is served as the valid request it holds.
+      const flags = pick([0, 1, 0x80]);
+      const lie = pick([0, 1000, -1]);
+      const mustFail = !rpc.streaming || flags === 1 || lie !== 0;
+      return { ...base, kind: "bad envelope", headers: hdr(rpc.streaming ? "application/connect+json" : "application/json"), body: rpc.streaming ? envelope(flags, Buffer.from("{}"), lie) : Buffer.from("\x00\x00\x00\x00\x05{}"), mustFail };
+    }
     case 9:
       return { ...base, method: "GET", kind: "GET with garbage query", path: `${rpc.path}?encoding=${pick(["json", "proto", "xml"])}&message=${encodeURIComponent(randomBytes(30).toString("latin1"))}&base64=${pick(["1", "0", "x"])}`, headers: { ...auth }, mustFail: true };
     default:
@@ -175,9 +180,31 @@ interface Answer {
 /** Bodies above the gateway's read limit (GATEWAY_READ_MAX_BYTES): refusing one may reset the connection. */
 const READ_MAX_BYTES = 64 * 1024;
 
-function send(agent: Agent, base: URL, c: { method: string; path: string; headers: Record<string, string>; body?: Buffer; streaming?: boolean }): Promise<Answer | string> {
+type Request = { method: string; path: string; headers: Record<string, string>; body?: Buffer; streaming?: boolean };
+
+/**
+ * One request on a kept-alive connection; a connection the server had closed after the
+ * previous request (it may, after refusing one) is retried once on a fresh one, as clients do.
+ */
+async function send(agent: Agent, base: URL, c: Request): Promise<Answer | string> {
+  const first = await sendOnce(agent, base, c);
+  return first === RETRY ? sendOnce(false, base, c) : first;
+}
+
+const RETRY = "retry on a fresh connection";
+
+function sendOnce(agent: Agent | false, base: URL, c: Request): Promise<Answer | string> {
   return new Promise((resolve) => {
+    // A stream the server accepted answers its headers with the first message: a request that
+    // gets no headers in 2 s is an open stream.
+    const quiet = c.streaming
+      ? setTimeout(() => {
+          resolve({ status: 200, body: "", open: true });
+          req.destroy();
+        }, 2000)
+      : undefined;
     const req = request({ host: base.hostname, port: base.port, method: c.method, path: c.path, headers: c.headers, agent, timeout: 10_000 }, (res) => {
+      clearTimeout(quiet);
       const parts: Buffer[] = [];
       if (c.streaming && res.statusCode === 200) {
         // A stream the server accepted (WatchVehicles never ends): look at what came in 1.5 s.
@@ -197,6 +224,8 @@ function send(agent: Agent, base: URL, c: { method: string; path: string; header
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(quiet);
+      if (err.code === "ECONNRESET" && req.reusedSocket && agent !== false) return resolve(RETRY);
       if ((err.code === "ECONNRESET" || err.code === "EPIPE") && (c.body?.length ?? 0) > READ_MAX_BYTES) return resolve({ status: 413, body: "connection closed on an oversized body" });
       resolve(err.message === "timeout" ? "no answer in 10 s" : `connection error ${err.code ?? err.message}`);
     });
@@ -210,9 +239,16 @@ function connectCode(a: Answer, streaming: boolean): string | undefined {
   return m?.[1];
 }
 
+/**
+ * The Connect and gRPC protocols themselves answer a compressed frame without a negotiated
+ * encoding with `internal`: the one `internal` that is the protocol's, not the gateway's.
+ */
+const PROTOCOL_INTERNAL = "received compressed envelope, but do not know how to decompress";
+
 /** Why an answer is not a clear error, or undefined when it is one. */
 function judgeConnect(c: HttpCase, a: Answer | string): string | undefined {
   if (typeof a === "string") return a;
+  if (a.body.includes(PROTOCOL_INTERNAL)) return undefined;
   const code = connectCode(a, c.streaming);
   if (a.status >= 500) return `HTTP ${a.status}${code ? ` ${code}` : ""}`;
   if (code === "internal" || code === "unknown") return `code ${code}`;
