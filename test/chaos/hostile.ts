@@ -542,14 +542,20 @@ export async function hostileInput(ctx: FaultContext): Promise<FaultRow> {
   const waitHello = 12_000 - (monoMs() - silentSince);
   if (waitHello > 0) await sleep(waitHello);
   let stillOpen = 0;
+  const endedWith: Record<string, number> = {};
   for (const v of silent) {
     if (!v) continue;
     const s = await Promise.race([v.status, sleep(10).then(() => undefined)]);
     t.sent++;
     if (s === undefined) stillOpen++;
-    else t.clear++;
+    else {
+      t.clear++;
+      const k = `${s.code}${s.details ? ` (${s.details.slice(0, 60)})` : ""}`;
+      endedWith[k] = (endedWith[k] ?? 0) + 1;
+    }
     await v[Symbol.asyncDispose]();
   }
+  t.notes.push(`${silent.length} vehicle streams with a token and no Hello: ${stillOpen} still open; ended with ${Object.entries(endedWith).map(([k, n]) => `${n} ${k}`).join(", ") || "-"}`);
   if (stillOpen) t.unclear[`vehicle port: stream with a token and no Hello still open after ${Math.round((monoMs() - silentSince) / 1000)} s`] = stillOpen;
 
   await sleep(2000);

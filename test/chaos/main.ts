@@ -68,14 +68,14 @@ async function main(): Promise<number> {
     topo = await Topology.start({
       db,
       logDir,
-      timing: { commandTimeoutMs: plan.commandTimeoutMs, sweepIntervalMs: plan.sweepIntervalMs, chunkIntervalMs: plan.chunkIntervalMs },
+      timing: { commandTimeoutMs: plan.commandTimeoutMs, sweepIntervalMs: plan.sweepIntervalMs, chunkIntervalMs: plan.chunkIntervalMs, breakerCooldownMs: plan.breakerCooldownMs },
       gateways: plan.gateways,
       connectors: plan.connectors,
       vehicles: plan.vehicles,
       gatewayEnv: { WEB_DIST_DIR: webDir },
     });
     progress(`topology up: ${plan.gateways} gateways, ${plan.connectors} connectors, ${plan.vehicles} vehicles (${((monoMs() - started) / 1000).toFixed(0)} s)`);
-    load = await Load.open({ gateways: topo.gatewayUrls, username: "engineer", password: "engineer123", commandTimeoutMs: plan.commandTimeoutMs, watchGraceMs: Math.max(plan.natsDownMs, plan.postgresDownMs) + 15_000 });
+    load = await Load.open({ gateways: topo.gatewayUrls, username: "engineer", password: "engineer123", commandTimeoutMs: plan.commandTimeoutMs, watchGraceMs: plan.watchGraceMs });
     const ctx: FaultContext = { plan, topo, load };
     const steps: Record<FaultName, () => Promise<void>> = {
       connector: async () => void rows.push(await killEveryConnector(ctx)),

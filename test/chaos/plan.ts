@@ -25,6 +25,10 @@ export interface ChaosPlan {
   readonly soakPerSecond: number;
   readonly rssSampleMs: number;
   readonly recoveryLimitMs: number;
+  /** How long a watcher follows past its command's deadline before it counts as not ended. */
+  readonly watchGraceMs: number;
+  /** BREAKER_COOLDOWN_MS of the gateways; undefined keeps the default (30 s). */
+  readonly breakerCooldownMs: number | undefined;
 }
 
 export function makePlan(mode: Mode, soakMinutes: number | undefined): ChaosPlan {
@@ -44,12 +48,14 @@ export function makePlan(mode: Mode, soakMinutes: number | undefined): ChaosPlan
       natsDownMs: 2500,
       postgresDownMs: 2500,
       faultRateCommands: 60,
-      hostileRequests: 10_000,
+      hostileRequests: 3000,
       silentStreams: 20,
       soakMs: (soakMinutes ?? 0.2) * 60_000,
       soakPerSecond: 4,
       rssSampleMs: 1000,
       recoveryLimitMs: 30_000,
+      watchGraceMs: 10_000,
+      breakerCooldownMs: 2000,
     };
   if (mode === "quick")
     return {
@@ -72,6 +78,8 @@ export function makePlan(mode: Mode, soakMinutes: number | undefined): ChaosPlan
       soakPerSecond: 5,
       rssSampleMs: 2000,
       recoveryLimitMs: 60_000,
+      watchGraceMs: 15_000,
+      breakerCooldownMs: 5000,
     };
   return {
     ...common,
@@ -93,5 +101,7 @@ export function makePlan(mode: Mode, soakMinutes: number | undefined): ChaosPlan
     soakPerSecond: 5,
     rssSampleMs: 10_000,
     recoveryLimitMs: 90_000,
+    watchGraceMs: 20_000,
+    breakerCooldownMs: undefined,
   };
 }

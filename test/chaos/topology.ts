@@ -21,6 +21,8 @@ export interface Timing {
   readonly sweepIntervalMs: number;
   /** Spacing of a simulated answer's chunks. */
   readonly chunkIntervalMs: number;
+  /** The gateways' circuit-breaker cooldown; undefined keeps the default. */
+  readonly breakerCooldownMs?: number;
 }
 
 function serviceEnv(t: Timing): Record<string, string> {
@@ -39,6 +41,7 @@ function serviceEnv(t: Timing): Record<string, string> {
     ACCESS_TOKEN_TTL_SECONDS: "7200",
     SHUTDOWN_GRACE_MS: "2000",
     DRAIN_TIMEOUT_MS: "2000",
+    ...(t.breakerCooldownMs === undefined ? {} : { BREAKER_COOLDOWN_MS: String(t.breakerCooldownMs) }),
   };
 }
 
