@@ -538,8 +538,8 @@ export async function hostileInput(ctx: FaultContext): Promise<FaultRow> {
     vehiclePort(ctx, vehicle, t, newVehicles),
   ]);
 
-  // The Hello timeout: give the silent streams a little longer than a generous one.
-  const waitHello = 12_000 - (monoMs() - silentSince);
+  // Silent streams must be closed by now (the connector ends a link without messages).
+  const waitHello = plan.silentLimitMs - (monoMs() - silentSince);
   if (waitHello > 0) await sleep(waitHello);
   let stillOpen = 0;
   const endedWith: Record<string, number> = {};

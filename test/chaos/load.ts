@@ -128,7 +128,7 @@ export class Load {
         let next = monoMs();
         while (more()) {
           issued++;
-          this.track(this.command(run.vehicleIds));
+          void this.track(this.command(run.vehicleIds));
           next += every;
           await sleep(Math.max(0, next - monoMs()));
         }

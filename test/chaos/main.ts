@@ -61,6 +61,14 @@ async function main(): Promise<number> {
 
   const db = await openChaosDatabase({ adminUrl: process.env.DATABASE_URL, own: values["own-postgres"] ?? false });
   let topo: Topology | undefined;
+  // Interrupted (Ctrl-C, a test's timeout): no service, server or database outlives the run.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      progress(`${signal}: stopping every process of the run`);
+      killAllServices();
+      void Promise.allSettled([topo?.nats.stop(), db.close()]).then(() => process.exit(130));
+    });
+  }
   let load: Load | undefined;
   const rows: FaultRow[] = [];
   let trends: RssTrend[] = [];

@@ -21,6 +21,8 @@ export interface ChaosPlan {
   readonly hostileRequests: number;
   /** Vehicle streams opened with a token and no Hello. */
   readonly silentStreams: number;
+  /** How long after opening them the silent streams must be closed (3 heartbeat intervals of 2 s, and a margin). */
+  readonly silentLimitMs: number;
   readonly soakMs: number;
   readonly soakPerSecond: number;
   readonly rssSampleMs: number;
@@ -42,15 +44,16 @@ export function makePlan(mode: Mode, soakMinutes: number | undefined): ChaosPlan
       commandTimeoutMs: 4000,
       sweepIntervalMs: 500,
       chunkIntervalMs: 40,
-      beforeMs: 1000,
-      afterMs: 1500,
+      beforeMs: 800,
+      afterMs: 1000,
       connectorDownMs: 1500,
       natsDownMs: 2500,
       postgresDownMs: 2500,
-      faultRateCommands: 60,
+      faultRateCommands: 40,
       hostileRequests: 3000,
       silentStreams: 20,
-      soakMs: (soakMinutes ?? 0.2) * 60_000,
+      silentLimitMs: 8000,
+      soakMs: (soakMinutes ?? 1 / 6) * 60_000,
       soakPerSecond: 4,
       rssSampleMs: 1000,
       recoveryLimitMs: 30_000,
@@ -74,6 +77,7 @@ export function makePlan(mode: Mode, soakMinutes: number | undefined): ChaosPlan
       faultRateCommands: 200,
       hostileRequests: 10_000,
       silentStreams: 100,
+      silentLimitMs: 12_000,
       soakMs: (soakMinutes ?? 0.5) * 60_000,
       soakPerSecond: 5,
       rssSampleMs: 2000,
@@ -97,6 +101,7 @@ export function makePlan(mode: Mode, soakMinutes: number | undefined): ChaosPlan
     faultRateCommands: 2000,
     hostileRequests: 20_000,
     silentStreams: 500,
+    silentLimitMs: 12_000,
     soakMs: (soakMinutes ?? 10) * 60_000,
     soakPerSecond: 5,
     rssSampleMs: 10_000,
