@@ -180,7 +180,7 @@ interface Answer {
 /** Bodies above the gateway's read limit (GATEWAY_READ_MAX_BYTES): refusing one may reset the connection. */
 const READ_MAX_BYTES = 64 * 1024;
 
-type Request = { method: string; path: string; headers: Record<string, string>; body?: Buffer; streaming?: boolean };
+type Request = { method: string; path: string; headers: Record<string, string>; body?: Buffer; streaming?: boolean; mustFail?: boolean };
 
 /**
  * One request on a kept-alive connection; a connection the server had closed after the
@@ -196,12 +196,16 @@ const RETRY = "retry on a fresh connection";
 function sendOnce(agent: Agent | false, base: URL, c: Request): Promise<Answer | string> {
   return new Promise((resolve) => {
     // A stream the server accepted answers its headers with the first message: a request that
-    // gets no headers in 2 s is an open stream.
+    // gets no headers in 2 s is an open stream. One that must be refused gets 9 s: refusals
+    // are quick, but the machine is loaded (and 16 x 2 MB bodies arrive at once).
     const quiet = c.streaming
-      ? setTimeout(() => {
-          resolve({ status: 200, body: "", open: true });
-          req.destroy();
-        }, 2000)
+      ? setTimeout(
+          () => {
+            resolve({ status: 200, body: "", open: true });
+            req.destroy();
+          },
+          c.mustFail ? 9000 : 2000,
+        )
       : undefined;
     const req = request({ host: base.hostname, port: base.port, method: c.method, path: c.path, headers: c.headers, agent, timeout: 10_000 }, (res) => {
       clearTimeout(quiet);
