@@ -69,6 +69,12 @@ async function main(): Promise<number> {
       void Promise.allSettled([topo?.nats.stop(), db.close()]).then(() => process.exit(130));
     });
   }
+  // A bug of the suite itself must not leave the database or processes behind either.
+  process.once("uncaughtException", (err) => {
+    process.stderr.write(`chaos: ${err.stack ?? String(err)}\n`);
+    killAllServices();
+    void Promise.allSettled([topo?.nats.stop(), db.close()]).then(() => process.exit(2));
+  });
   let load: Load | undefined;
   const rows: FaultRow[] = [];
   let trends: RssTrend[] = [];
