@@ -39,6 +39,27 @@ export interface VehicleLinkServer {
 /** Read at most this many messages ahead of the handler before pausing the socket. */
 const HIGH_WATER = 64;
 
+/**
+ * A frame that is no VehicleMessage. grpc-js answers INTERNAL when a deserializer throws; a
+ * vehicle that sends garbage gets INVALID_ARGUMENT naming the problem instead.
+ */
+class UnreadableMessage {
+  constructor(readonly reason: string) {}
+}
+
+const serverDefinition = {
+  connect: {
+    ...vehicleLinkDefinition.connect,
+    requestDeserialize: (b: Buffer): VehicleMessage | UnreadableMessage => {
+      try {
+        return vehicleLinkDefinition.connect.requestDeserialize(b);
+      } catch (err) {
+        return new UnreadableMessage((err as Error).message);
+      }
+    },
+  },
+} satisfies grpc.ServiceDefinition;
+
 function toLink(call: VehicleLinkServerStream): VehicleLink {
   const controller = new AbortController();
   let over = false;
@@ -49,7 +70,8 @@ function toLink(call: VehicleLinkServerStream): VehicleLink {
     controller.abort(new LinkError("unavailable", "vehicle link closed"));
   };
   const queue = new AsyncQueue<VehicleMessage>(() => undefined);
-  call.on("data", (m: VehicleMessage) => {
+  call.on("data", (m: VehicleMessage | UnreadableMessage) => {
+    if (m instanceof UnreadableMessage) return close(new LinkError("invalid_argument", `unreadable message: ${m.reason}`));
     queue.push(m);
     if (queue.size >= HIGH_WATER) call.pause();
   });
@@ -68,6 +90,16 @@ function toLink(call: VehicleLinkServerStream): VehicleLink {
     }
   }
 
+  function close(error?: unknown): void {
+    if (over || call.writableEnded || call.destroyed) {
+      finish();
+      return;
+    }
+    if (error === undefined) call.end();
+    else call.emit("error", { ...statusOfError(error), metadata: new grpc.Metadata() });
+    finish();
+  }
+
   return {
     peer: call.getPeer(),
     messages: messages(),
@@ -81,15 +113,7 @@ function toLink(call: VehicleLinkServerStream): VehicleLink {
       call.write(message);
       return true;
     },
-    close(error) {
-      if (over || call.writableEnded || call.destroyed) {
-        finish();
-        return;
-      }
-      if (error === undefined) call.end();
-      else call.emit("error", { ...statusOfError(error), metadata: new grpc.Metadata() });
-      finish();
-    },
+    close,
   };
 }
 
@@ -114,7 +138,7 @@ export async function startVehicleLinkServer(opts: {
     "grpc.enable_channelz": 0,
   });
   let accepting = true;
-  server.addService(vehicleLinkDefinition, {
+  server.addService(serverDefinition, {
     connect: (call: VehicleLinkServerStream) => {
       const link = toLink(call);
       if (!accepting) {

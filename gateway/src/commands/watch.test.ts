@@ -3,10 +3,10 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createLogger, createMemoryBus, type Pool } from "@sovd/platform";
 import { type CommandRow, type ResponseRow } from "@sovd/domain";
 import { CommandEventSchema, CommandStatus, commandEventsSubject, type CommandEvent } from "@sovd/proto";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { NotFoundError } from "../rpc/index.js";
 import { createCommandEventHub, type CommandEventHub } from "./event-hub.js";
-import { EventDeduper, watchCommandEvents } from "./watch.js";
+import { EventDeduper, PAST_DEADLINE_RECHECK_MS, watchCommandEvents } from "./watch.js";
 
 const ID = "11111111-1111-4111-8111-111111111111";
 const response = (seq: number): CommandEvent =>
@@ -44,7 +44,7 @@ function fakeDb(row: Partial<CommandRow> | undefined, responses: number[]) {
           submitted_at: new Date(),
           started_at: new Date(),
           completed_at: null,
-          deadline_at: new Date(),
+          deadline_at: new Date(Date.now() + 60_000),
           ...state.row,
         };
         const after = values[1] as number;
@@ -173,5 +173,48 @@ describe("watchCommandEvents", () => {
     expect((await next).done).toBe(true);
     expect(events.watcherCount()).toBe(0);
     await bus.close();
+  });
+
+  describe("past the deadline", () => {
+    afterEach(() => vi.useRealTimers());
+
+    it("reads the database when the end was stored but never published, and ends", async () => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+      const { bus, events } = await hub();
+      const { pool, state } = fakeDb({ status: "in_progress", deadline_at: new Date(Date.now() + 1000) }, [1]);
+      const seen: string[] = [];
+      const done = (async () => {
+        for await (const e of watchCommandEvents({ pool, events, logger }, ID, { canSee: () => true, kind: "test" })) seen.push(label(e));
+      })();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(seen).toEqual(["r1", "IN_PROGRESS"]);
+      // The connector stored the last chunk and the end, then died before publishing them.
+      state.responses.push(2);
+      state.row = { status: "completed", last_sequence: 2, completed_at: new Date() };
+      await vi.advanceTimersByTimeAsync(1000 + PAST_DEADLINE_RECHECK_MS - 100);
+      expect(seen).toEqual(["r1", "IN_PROGRESS"]);
+      await vi.advanceTimersByTimeAsync(200);
+      await done;
+      expect(seen).toEqual(["r1", "IN_PROGRESS", "r2", "COMPLETED"]);
+      expect(events.watcherCount()).toBe(0);
+      await bus.close();
+    });
+
+    it("reads again every few seconds while a command past its deadline is still open", async () => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+      const { bus, events } = await hub();
+      const { pool, state } = fakeDb({ status: "in_progress", deadline_at: new Date(Date.now() - 5000) }, []);
+      const abort = new AbortController();
+      const done = (async () => {
+        for await (const e of watchCommandEvents({ pool, events, logger }, ID, { canSee: () => true, kind: "test", signal: abort.signal })) void e;
+      })();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(state.queries).toBe(1);
+      await vi.advanceTimersByTimeAsync(3 * PAST_DEADLINE_RECHECK_MS);
+      expect(state.queries).toBe(4);
+      abort.abort();
+      await done;
+      await bus.close();
+    });
   });
 });

@@ -44,6 +44,41 @@ export interface WatchOptions {
   readonly initial?: CommandRow;
 }
 
+/**
+ * How long after a command's deadline a watch that saw no end reads the database, and how
+ * often after that. A command ends by its deadline (the sweep); if its end was stored but
+ * never published (its connector died between the two), only the database knows it.
+ */
+export const PAST_DEADLINE_RECHECK_MS = 2000;
+
+/**
+ * The hub's items, plus RESYNC once the command is past `clock.due` without an end and
+ * every PAST_DEADLINE_RECHECK_MS after that. The reader moves `clock.due` when it learns a
+ * new deadline (a queued command's).
+ */
+async function* withDeadlineResync(live: AsyncIterator<HubItem>, clock: { due: number }): AsyncGenerator<HubItem> {
+  let pending: Promise<IteratorResult<HubItem>> | undefined;
+  for (;;) {
+    pending ??= live.next();
+    let timer: NodeJS.Timeout | undefined;
+    const tick = new Promise<"tick">((resolve) => {
+      timer = setTimeout(() => resolve("tick"), Math.max(0, clock.due - Date.now()));
+    });
+    const next = await Promise.race([pending, tick]);
+    clearTimeout(timer);
+    if (next === "tick") {
+      clock.due = Date.now() + PAST_DEADLINE_RECHECK_MS;
+      yield RESYNC;
+      continue;
+    }
+    pending = undefined;
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+const dueAfter = (row: CommandRow): number => Math.max(row.deadline_at.getTime(), Date.now()) + PAST_DEADLINE_RECHECK_MS;
+
 /** Order of statuses: a status event older than what was already delivered is stale. */
 const rank = (s: CommandStatus): number =>
   isTerminalStatus(s) ? 2 : s === CommandStatus.IN_PROGRESS ? 1 : 0;
@@ -148,11 +183,14 @@ export async function* watchCommandEvents(deps: WatchDeps, commandId: string, op
     yield* fromRow(found);
     if (dedupe.terminal) return;
 
-    for await (const item of live) {
+    const clock = { due: dueAfter(found.row) };
+    for await (const item of withDeadlineResync(live, clock)) {
       if (item === RESYNC) {
-        // The bus was away: what was published meanwhile is in the database (persist first).
+        // The bus was away, or the command is past its deadline: what was published
+        // meanwhile, or never, is in the database (persist first).
         const now = await getCommandWithResponses(deps.pool, commandId, dedupe.lastSequence);
         if (!now) continue;
+        clock.due = Math.max(clock.due, dueAfter(now.row));
         yield* fromRow(now);
         if (dedupe.terminal) return;
         continue;

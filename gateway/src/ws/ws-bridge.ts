@@ -158,6 +158,10 @@ export function createWsBridge(deps: {
         } else if (!controller.signal.aborted) {
           logger.error({ err, requestId: conn.requestId, commandId }, "websocket watch failed");
           send(conn, { event: "error", command_id: commandId, error_message: "internal error" });
+          // The watch is over without the terminal status. A connection that followed nothing
+          // else would stay open with nothing more to come: close it so the client connects
+          // again and resumes (architecture §4 "WebSocket messages").
+          if (conn.subscriptions.size === 1 && conn.ws.readyState === WebSocket.OPEN) conn.ws.close(WsCloseCode.tryAgainLater, "watch interrupted: connect again");
         }
       } finally {
         if (conn.subscriptions.get(commandId) === controller) conn.subscriptions.delete(commandId);

@@ -27,18 +27,20 @@ export interface BenchDatabase {
   /** Pids of the client backends connected to the bench database (their CPU is the services' database work). */
   backendPids(): Promise<number[]>;
   /** A query in the bench database itself (row counts of the services' tables). */
-  query<T extends pg.QueryResultRow>(sql: string): Promise<T[]>;
+  query<T extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<T[]>;
   drop(): Promise<void>;
 }
 
-export async function createBenchDatabase(adminUrl: string): Promise<BenchDatabase> {
-  const name = `sovd_bench_${randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl, application_name: "bench-admin" });
+/** `prefix` names the database, `applicationName` the run's own connections (the chaos suite reuses this). */
+export async function createBenchDatabase(adminUrl: string, opts: { prefix?: string; applicationName?: string } = {}): Promise<BenchDatabase> {
+  const name = `${opts.prefix ?? "sovd_bench"}_${randomBytes(5).toString("hex")}`;
+  const app = opts.applicationName ?? "bench-admin";
+  const admin = new pg.Client({ connectionString: adminUrl, application_name: app });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const own = new pg.Client({ connectionString: url.toString(), application_name: "bench-admin" });
+  const own = new pg.Client({ connectionString: url.toString(), application_name: app });
   await own.connect();
 
   // pg_stat_statements answers only when the server preloads it; creating the extension
@@ -74,13 +76,13 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     },
     async backendPids() {
       const { rows } = await admin.query<{ pid: number }>(
-        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND application_name <> 'bench-admin'",
-        [name],
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND application_name <> $2",
+        [name, app],
       );
       return rows.map((r) => r.pid);
     },
-    async query<T extends pg.QueryResultRow>(sql: string) {
-      return (await own.query<T>(sql)).rows;
+    async query<T extends pg.QueryResultRow>(sql: string, values?: unknown[]) {
+      return (await own.query<T>(sql, values)).rows;
     },
     async drop() {
       if (dropped) return;
