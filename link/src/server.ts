@@ -134,8 +134,6 @@ export async function startVehicleLinkServer(opts: {
     "grpc.keepalive_timeout_ms": 10_000,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
-    // Nothing reads channelz here; its per-connection trackers cost memory on every vehicle.
-    "grpc.enable_channelz": 0,
   });
   let accepting = true;
   server.addService(serverDefinition, {
