@@ -177,8 +177,8 @@ describe("connector: faults end in a clear status", () => {
     expect(await stack.commandRow(silent)).toMatchObject({ error_message: ErrorMessages.unreachable, failure_phase: "delivery" });
     expect(back.received.filter((m) => m.kind.case === "execute")).toHaveLength(0);
     const audit = await auditRows(commandId);
-    expect(audit.map((a) => a.action)).toEqual(["command_failed"]);
-    expect(audit[0]!.details).toMatchObject({ reason: "the vehicle reconnected: the session that ran the command is gone", chunks_received: 1 });
+    expect(audit.map((a) => a.action)).toEqual(["command_submitted", "command_failed"]);
+    expect(audit[1]!.details).toMatchObject({ reason: "the vehicle reconnected: the session that ran the command is gone", chunks_received: 1 });
 
     // The new session works: a new command on it completes.
     const next = await stack.insertCommand({ vehicleId: id.vehicleId, commandName: "ClearDTC" });
