@@ -1,5 +1,4 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createLogger, createMemoryBus, type Pool } from "@sovd/platform";
 import { type CommandRow, type ResponseRow } from "@sovd/domain";
 import { CommandEventSchema, CommandStatus, commandEventsSubject, type CommandEvent } from "@sovd/proto";
@@ -7,17 +6,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { NotFoundError } from "../rpc/index.js";
 import { createCommandEventHub, type CommandEventHub } from "./event-hub.js";
 import { EventDeduper, PAST_DEADLINE_RECHECK_MS, watchCommandEvents } from "./watch.js";
+import { ID, label, response, status } from "./test-events.js";
 
-const ID = "11111111-1111-4111-8111-111111111111";
-const response = (seq: number): CommandEvent =>
-  create(CommandEventSchema, {
-    commandId: ID,
-    event: { case: "response", value: { responseId: `r${seq}`, sequenceNumber: seq, isFinal: false, payload: { n: seq }, receivedAt: timestampFromDate(new Date()) } },
-  });
-const status = (s: CommandStatus, lastSequence = 0): CommandEvent =>
-  create(CommandEventSchema, { commandId: ID, event: { case: "status", value: { status: s, lastSequence } } });
-const label = (e: CommandEvent): string =>
-  e.event.case === "response" ? `r${e.event.value.sequenceNumber}` : e.event.case === "status" ? CommandStatus[e.event.value.status] : `error`;
 
 /** A stand-in for the pool: the command row (with its responses) and the responses alone, the two queries watch makes. */
 function fakeDb(row: Partial<CommandRow> | undefined, responses: number[]) {

@@ -1,21 +1,11 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { toBinary } from "@bufbuild/protobuf";
 import { createLogger, createMemoryBus, type Pool } from "@sovd/platform";
 import { CommandEventSchema, CommandStatus, commandEventsSubject, type CommandEvent } from "@sovd/proto";
 import { describe, expect, it } from "vitest";
 import { createCommandEventHub } from "../commands/event-hub.js";
 import { resumingWatch } from "./resuming-watch.js";
+import { ID, label, response, status } from "../commands/test-events.js";
 
-const ID = "11111111-1111-4111-8111-111111111111";
-const response = (seq: number): CommandEvent =>
-  create(CommandEventSchema, {
-    commandId: ID,
-    event: { case: "response", value: { responseId: `r${seq}`, sequenceNumber: seq, isFinal: false, payload: { n: seq }, receivedAt: timestampFromDate(new Date()) } },
-  });
-const status = (s: CommandStatus, lastSequence = 0): CommandEvent =>
-  create(CommandEventSchema, { commandId: ID, event: { case: "status", value: { status: s, lastSequence } } });
-const label = (e: CommandEvent): string =>
-  e.event.case === "response" ? `r${e.event.value.sequenceNumber}` : e.event.case === "status" ? CommandStatus[e.event.value.status] : "error";
 
 /** The two queries a watch makes, on stored responses that a test adds to; `down` makes them fail as a lost connection does. */
 function flakyDb(stored: number[]) {
